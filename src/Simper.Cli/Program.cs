@@ -1,4 +1,3 @@
-using System.CommandLine;
+using Simper.Cli;
 
-var root = new RootCommand("Simper: align language models with human preferences (SimPER, DPO, IPO, KTO, CPO, SLiC, SimPO, ORPO).");
-return root.Parse(args).Invoke();
+return CommandLine.Run(args);

@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Simper.Cli.Commands;
+
+namespace Simper.Cli;
+
+/// <summary>Builds the `simper` command tree and turns user errors into one-line messages with a non-zero exit.</summary>
+public static class CommandLine
+{
+    public const int UserError = 2;
+    public const int InternalError = 70;
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "Simper: align language models with human preferences (SimPER, DPO, IPO, KTO, CPO, SLiC, SimPO, ORPO).");
+        foreach (var command in AllCommands()) root.Subcommands.Add(command);
+        return root;
+    }
+
+    private static IEnumerable<Command> AllCommands()
+    {
+        yield break;
+    }
+
+    public static int Run(string[] args)
+    {
+        var parse = Build().Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Unwrap(e) is SimperException user)
+        {
+            Console.Error.WriteLine($"error: {user.Message}");
+            return UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException or System.Reflection.TargetInvocationException or TypeInitializationException
+               && e.InnerException != null)
+            e = e.InnerException!;
+        return e;
+    }
+}

@@ -1,0 +1,51 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Runtime;
+
+/// <summary>Device, dtype and thread settings shared by every command, parsed from their user-facing names.</summary>
+public static class TorchRuntime
+{
+    public static readonly string[] DeviceNames = ["cpu", "cuda"];
+    public static readonly string[] DtypeNames = ["float32", "bfloat16", "float16"];
+
+    /// <summary>"cpu", "cuda" or "cuda:N". CUDA needs the TorchSharp-cuda package in place of TorchSharp-cpu.</summary>
+    public static Device ParseDevice(string name)
+    {
+        var lower = name.Trim().ToLowerInvariant();
+        if (lower == "cpu") return CPU;
+        if (lower == "cuda" || lower.StartsWith("cuda:"))
+        {
+            if (!cuda.is_available())
+                throw new SimperException(
+                    $"--device {name}: CUDA is not available (this build uses TorchSharp-cpu; reference TorchSharp-cuda-linux for GPUs)");
+            return new Device(lower);
+        }
+        throw new SimperException($"--device {name}: expected one of {string.Join(", ", DeviceNames)}");
+    }
+
+    public static ScalarType ParseDtype(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "float32" or "fp32" or "float" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float16" or "fp16" or "half" => ScalarType.Float16,
+        _ => throw new SimperException($"--dtype {name}: expected one of {string.Join(", ", DtypeNames)}"),
+    };
+
+    /// <summary>Hugging Face's name for a dtype, as written to config.json's torch_dtype.</summary>
+    public static string DtypeName(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float16 => "float16",
+        ScalarType.Float64 => "float64",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Sets libtorch's intra-op threads; 0 keeps libtorch's default (one per core).</summary>
+    public static void SetThreads(int threads)
+    {
+        if (threads < 0) throw new SimperException($"--threads {threads}: expected 0 (all cores) or a positive count");
+        if (threads > 0) torch.set_num_threads(threads);
+    }
+}
