@@ -49,12 +49,15 @@ public static class TrainingPlots
             {
                 var scatter = plot.Add.Scatter(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.Value).ToArray());
                 scatter.LegendText = label;
-                scatter.MarkerSize = points.Count == 1 ? 6 : 3;
+                // Evaluations are few and far apart: dashed, with visible markers, to set them apart from training.
+                var evaluation = label.StartsWith("eval ", StringComparison.Ordinal);
+                scatter.LinePattern = evaluation ? LinePattern.Dashed : LinePattern.Solid;
+                scatter.MarkerSize = evaluation || points.Count == 1 ? 7 : 3;
             }
             plot.Title(chart.Title);
             plot.XLabel("optimizer step");
             plot.YLabel(chart.YLabel);
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.ShowLegend(Edge.Right); // beside the data, never over it
             var path = Path.Combine(outputFolder, chart.FileName);
             plot.SavePng(path, Width, Height);
             written.Add(path);
