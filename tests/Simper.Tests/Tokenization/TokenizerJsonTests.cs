@@ -1,0 +1,164 @@
+using System.Text.Json.Nodes;
+using Simper.Tokenization;
+
+namespace Simper.Tests.Tokenization;
+
+/// <summary>Small tokenizer.json files written by hand, with encodings worked out by hand.</summary>
+public class TokenizerJsonTests
+{
+    private static JsonObject AddedToken(int id, string content, bool special = true) => new()
+    {
+        ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false,
+        ["rstrip"] = false, ["normalized"] = false, ["special"] = special,
+    };
+
+    /// <summary>Byte-level BPE over a, b, c, Ġ (space) with merges given in priority order.</summary>
+    private static string WriteByteLevel(TempFolder folder, JsonArray merges, bool addBosInConfig)
+    {
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(AddedToken(7, "<|bos|>"), AddedToken(8, "<|eos|>")),
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["vocab"] = new JsonObject { ["a"] = 0, ["b"] = 1, ["c"] = 2, ["Ġ"] = 3, ["ab"] = 4, ["abc"] = 5, ["Ġa"] = 6 },
+                ["merges"] = merges,
+            },
+        };
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var config = new JsonObject
+        {
+            ["bos_token"] = new JsonObject { ["content"] = "<|bos|>", ["special"] = true },
+            ["eos_token"] = "<|eos|>",
+            ["add_bos_token"] = addBosInConfig,
+            ["chat_template"] = new JsonArray(
+                new JsonObject { ["name"] = "tool_use", ["template"] = "T" },
+                new JsonObject { ["name"] = "default", ["template"] = "D" }),
+        };
+        File.WriteAllText(folder.File("tokenizer_config.json"), config.ToJsonString());
+        return folder.Path;
+    }
+
+    [Fact]
+    public void Merges_as_pairs_apply_in_file_order()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray(new JsonArray("a", "b"), new JsonArray("ab", "c"), new JsonArray("Ġ", "a")), addBosInConfig: true);
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        // "abc" -> a b c -> ab c -> abc.  " ab" -> Ġ a b: (a b) outranks (Ġ a) -> Ġ ab, and (Ġ ab) is no merge.
+        Assert.Equal([5, 3, 4], tokenizer.Encode("abc ab", addSpecialTokens: false));
+        Assert.Equal([7, 5, 3, 4], tokenizer.Encode("abc ab"));   // BOS from add_bos_token
+        Assert.Equal([4, 8, 2], tokenizer.Encode("ab<|eos|>c", addSpecialTokens: false));
+        Assert.Equal("ab<|eos|>c", tokenizer.Decode([4, 8, 2]));
+        Assert.Equal("abc", tokenizer.Decode([7, 4, 8, 2], skipSpecialTokens: true));
+        Assert.Equal((7, 8), (tokenizer.BosTokenId, tokenizer.EosTokenId));
+        Assert.Equal(9, tokenizer.VocabSize);
+        Assert.Equal("D", tokenizer.ChatTemplate);
+        Assert.Equal("Ġa", tokenizer.IdToToken(6));
+        Assert.Equal(8, tokenizer.TokenToId("<|eos|>"));
+    }
+
+    [Fact]
+    public void Merges_as_strings_apply_in_file_order()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("Ġ a", "a b", "ab c"), addBosInConfig: false);
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        // Now (Ġ a) outranks (a b): " ab" -> Ġa b, and (Ġa b) is no merge.
+        Assert.Equal([5, 6, 1], tokenizer.Encode("abc ab"));
+        Assert.Equal("abc ab", tokenizer.Decode([5, 6, 1]));
+    }
+
+    [Fact]
+    public void Template_post_processor_with_a_special_token_first_means_bos_is_added()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        File.Delete(folder.File("tokenizer_config.json"));
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        json["post_processor"] = new JsonObject
+        {
+            ["type"] = "TemplateProcessing",
+            ["single"] = new JsonArray(
+                new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = "<|bos|>", ["type_id"] = 0 } },
+                new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
+        };
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        Assert.True(tokenizer.AddBosToken);
+        Assert.Equal("<|bos|>", tokenizer.BosToken);
+        Assert.Equal([7, 4], tokenizer.Encode("ab"));
+    }
+
+    [Fact]
+    public void Added_tokens_honour_lstrip_rstrip_and_single_word()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        var lstrip = AddedToken(9, "<L>"); lstrip["lstrip"] = true;
+        var rstrip = AddedToken(10, "<R>"); rstrip["rstrip"] = true;
+        var word = AddedToken(11, "cab", special: false); word["single_word"] = true;
+        json["added_tokens"]!.AsArray().Add(lstrip);
+        json["added_tokens"]!.AsArray().Add(rstrip);
+        json["added_tokens"]!.AsArray().Add(word);
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        Assert.Equal([4, 9, 10, 4], tokenizer.Encode("ab  <L><R>  ab"));   // both runs of spaces are swallowed
+        Assert.Equal([4, 3, 11], tokenizer.Encode("ab cab"));             // "cab" as a whole word
+        Assert.Equal([2, 4, 2, 4], tokenizer.Encode("cabcab"));           // inside a word it is no token
+        Assert.Equal(12, tokenizer.VocabSize);
+    }
+
+    [Fact]
+    public void SentencePiece_style_tokenizer_json_prepends_meta_space_and_falls_back_to_bytes()
+    {
+        var vocab = new JsonObject { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
+        for (int b = 0; b < 256; b++) vocab[$"<0x{b:X2}>"] = 3 + b;
+        vocab["▁"] = 259; vocab["a"] = 260; vocab["b"] = 261; vocab["▁a"] = 262; vocab["ab"] = 263; vocab["▁ab"] = 264;
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(AddedToken(0, "<unk>"), AddedToken(1, "<s>"), AddedToken(2, "</s>")),
+            ["normalizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["normalizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Prepend", ["prepend"] = "▁" },
+                    new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" }),
+            },
+            ["pre_tokenizer"] = null,
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["unk_token"] = "<unk>", ["byte_fallback"] = true, ["fuse_unk"] = true,
+                ["vocab"] = vocab, ["merges"] = new JsonArray("▁ a", "a b", "▁a b"),
+            },
+        };
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        File.WriteAllText(folder.File("tokenizer_config.json"), """{"tokenizer_class": "LlamaTokenizerFast", "bos_token": "<s>", "eos_token": "</s>"}""");
+        var tokenizer = ModelTokenizer.FromFolder(folder.Path);
+
+        // "▁ab▁é": ▁ a b -> ▁a b -> ▁ab; ▁; é is not in the vocabulary -> its UTF-8 bytes C3 A9 -> ids 3+0xC3, 3+0xA9.
+        Assert.Equal([1, 264, 259, 3 + 0xC3, 3 + 0xA9], tokenizer.Encode("ab é"));
+        Assert.Equal("ab é", tokenizer.Decode([264, 259, 3 + 0xC3, 3 + 0xA9]));
+        Assert.Equal([264, 1, 264], tokenizer.Encode("ab<s>ab", addSpecialTokens: false)); // "▁" before each piece (legacy)
+    }
+
+    [Fact]
+    public void A_folder_without_tokenizer_files_is_a_one_line_error()
+    {
+        using var folder = new TempFolder();
+        var error = Assert.Throws<SimperException>(() => ModelTokenizer.FromFolder(folder.Path));
+        Assert.Contains("expected tokenizer.json, vocab.json + merges.txt, or tokenizer.model", error.Message);
+    }
+}
