@@ -1,0 +1,112 @@
+using Simper.Data;
+using Simper.Templates;
+
+namespace Simper.Text;
+
+/// <summary>
+/// Encodes dataset examples (text, chat messages or token ids) into token ids with the model's tokenizer and chat
+/// template, then truncates them by <see cref="TruncationOptions"/>. Pre-tokenized examples are taken exactly as given.
+/// </summary>
+public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOptions truncation)
+{
+    public EncodingReport Report { get; } = new();
+
+    public IReadOnlyList<EncodedPair> EncodePairs(IEnumerable<PreferenceExample> examples)
+    {
+        var encoded = new List<EncodedPair>();
+        foreach (var example in examples)
+        {
+            var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen), Encode(example.Prompt, example.Rejected));
+            var prompt = TruncatePrompt(shared);
+            if (!Fits(prompt, example.Source)) continue;
+            encoded.Add(new EncodedPair(prompt, TruncateResponse(prompt, chosen), TruncateResponse(prompt, rejected),
+                example.RefChosenLogps, example.RefRejectedLogps, example.Source));
+        }
+        return encoded;
+    }
+
+    // Both responses must follow the same prompt tokens. Tokenizing each whole conversation can end the prompt one
+    // token earlier for one of them (a token straddling the boundary); the shared part is then the prompt.
+    private static (int[] Prompt, int[] Chosen, int[] Rejected) SharePrompt(EncodedTurn chosen, EncodedTurn rejected)
+    {
+        int n = 0;
+        while (n < chosen.Prompt.Length && n < rejected.Prompt.Length && chosen.Prompt[n] == rejected.Prompt[n]) n++;
+        return (chosen.Prompt[..n], [.. chosen.Prompt[n..], .. chosen.Response], [.. rejected.Prompt[n..], .. rejected.Response]);
+    }
+
+    public IReadOnlyList<EncodedCompletion> EncodeUnpaired(IEnumerable<UnpairedExample> examples)
+    {
+        var encoded = new List<EncodedCompletion>();
+        foreach (var example in examples)
+        {
+            var turn = Encode(example.Prompt, example.Completion);
+            var prompt = TruncatePrompt(turn.Prompt);
+            if (!Fits(prompt, example.Source)) continue;
+            encoded.Add(new EncodedCompletion(prompt, TruncateResponse(prompt, turn.Response), example.Desirable, example.Source));
+        }
+        return encoded;
+    }
+
+    public IReadOnlyList<EncodedSft> EncodeSft(IEnumerable<SftExample> examples)
+    {
+        var encoded = new List<EncodedSft>();
+        foreach (var example in examples)
+        {
+            var turn = example.Prompt is null ? EncodeWhole(example.Completion) : Encode(example.Prompt, example.Completion);
+            var prompt = TruncatePrompt(turn.Prompt);
+            if (!Fits(prompt, example.Source)) continue;
+            encoded.Add(new EncodedSft(prompt, TruncateResponse(prompt, turn.Response), example.Source));
+        }
+        return encoded;
+    }
+
+    private EncodedTurn Encode(Prompt prompt, Completion completion)
+    {
+        Report.Examples++;
+        return (prompt.Kind, completion.Kind) switch
+        {
+            (SegmentKind.TokenIds, SegmentKind.TokenIds) => new EncodedTurn(prompt.TokenIds!, completion.TokenIds!),
+            (SegmentKind.Text, SegmentKind.Text) => encoder.EncodeText(prompt.Text!, completion.Text!),
+            (SegmentKind.Messages, SegmentKind.Messages) => encoder.EncodeChat(ToChat(prompt.Messages!), ToChat(completion.Messages!)),
+            _ => throw new SimperException($"{completion.GetType().Name.ToLowerInvariant()} is {completion.Kind} but its prompt is {prompt.Kind}"),
+        };
+    }
+
+    // Language-modelling SFT: the whole text or conversation is the response; a plain text gets BOS in front.
+    private EncodedTurn EncodeWhole(Completion completion)
+    {
+        Report.Examples++;
+        return completion.Kind switch
+        {
+            SegmentKind.TokenIds => new EncodedTurn([], completion.TokenIds!),
+            SegmentKind.Text => encoder.EncodeText("", completion.Text!),
+            _ => encoder.EncodeChat([], ToChat(completion.Messages!)),
+        };
+    }
+
+    private int[] TruncatePrompt(int[] prompt)
+    {
+        if (prompt.Length <= truncation.MaxPromptLength) return prompt;
+        Report.PromptsTruncated++;
+        return truncation.KeepPromptEnd ? prompt[^truncation.MaxPromptLength..] : prompt[..truncation.MaxPromptLength];
+    }
+
+    private bool Fits(int[] prompt, RowSource source)
+    {
+        if (prompt.Length < truncation.MaxLength) return true;
+        Report.Dropped++;
+        if (Report.DroppedRows.Count < 10) Report.DroppedRows.Add(source.ToString());
+        return false;
+    }
+
+    private int[] TruncateResponse(int[] prompt, int[] response)
+    {
+        var room = truncation.MaxLength - prompt.Length;
+        if (response.Length <= room) return response;
+        Report.ResponsesTruncated++;
+        return response[..room];
+    }
+
+    private static IReadOnlyList<ChatMessage> ToChat(IReadOnlyList<Message> messages) =>
+        messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList();
+}

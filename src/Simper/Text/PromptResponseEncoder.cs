@@ -1,0 +1,60 @@
+using Simper.Templates;
+using Simper.Tokenization;
+
+namespace Simper.Text;
+
+/// <summary>Token ids of a prompt and of the response that follows it; the model sees them concatenated.</summary>
+public sealed record EncodedTurn(int[] Prompt, int[] Response);
+
+/// <summary>
+/// Turns a prompt and a response, as plain text or as chat messages, into token ids the way the model's own files
+/// say: the chat template renders the text, the tokenizer splits it, and nothing is added twice.
+/// </summary>
+/// <remarks>
+/// For a conversation, the prompt is the conversation rendered up to the assistant turn with the generation prompt,
+/// and the response is the rest of the whole rendered conversation. The whole text is tokenized once and split
+/// where the prompt's own tokens stop matching, so prompt + response is exactly the tokenization of the whole
+/// conversation even when a token would straddle the boundary. Rendered text already holds the special tokens the
+/// template writes (BOS, end-of-turn, EOS), so it is encoded without adding any. Plain text gets the tokenizer's
+/// BOS on the prompt (when it adds one) and EOS after the response, so the model learns to stop.
+/// </remarks>
+public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate? template)
+{
+    public ModelTokenizer Tokenizer { get; } = tokenizer;
+    public ChatTemplate? Template { get; } = template;
+
+    public EncodedTurn EncodeText(string prompt, string response)
+    {
+        var promptIds = Tokenizer.Encode(prompt, addSpecialTokens: false).ToList();
+        if (Tokenizer.AddBosToken && Tokenizer.BosTokenId is int bos && (promptIds.Count == 0 || promptIds[0] != bos))
+            promptIds.Insert(0, bos);
+        var responseIds = Tokenizer.Encode(response, addSpecialTokens: false).ToList();
+        if (Tokenizer.EosTokenId is int eos && (responseIds.Count == 0 || responseIds[^1] != eos)) responseIds.Add(eos);
+        return new EncodedTurn([.. promptIds], [.. responseIds]);
+    }
+
+    public EncodedTurn EncodeChat(IReadOnlyList<ChatMessage> prompt, IReadOnlyList<ChatMessage> response)
+    {
+        if (Template is null)
+            return EncodeText(PlainConversation(prompt), string.Concat(response.Select(m => m.Content)));
+        var promptText = Template.Render(prompt, addGenerationPrompt: true);
+        var wholeText = Template.Render([.. prompt, .. response], addGenerationPrompt: false);
+        if (!wholeText.StartsWith(promptText, StringComparison.Ordinal))
+            throw new SimperException(
+                "chat template: the conversation rendered up to the assistant turn is not a prefix of the whole rendered conversation, so the response cannot be separated from the prompt");
+        var whole = Tokenizer.Encode(wholeText, addSpecialTokens: false);
+        var promptIds = Tokenizer.Encode(promptText, addSpecialTokens: false);
+        int split = 0;
+        while (split < promptIds.Count && split < whole.Count && promptIds[split] == whole[split]) split++;
+        return new EncodedTurn([.. whole.Take(split)], [.. whole.Skip(split)]);
+    }
+
+    /// <summary>Text of the prompt for generation: the chat template with its generation prompt, or plain text.</summary>
+    public int[] EncodePrompt(IReadOnlyList<ChatMessage> prompt) =>
+        Template is null ? EncodeText(PlainConversation(prompt), "").Prompt
+                         : [.. Tokenizer.Encode(Template.Render(prompt, addGenerationPrompt: true), addSpecialTokens: false)];
+
+    // A model without a chat template sees the turns as plain text, one after another.
+    private static string PlainConversation(IReadOnlyList<ChatMessage> messages) =>
+        string.Concat(messages.Select(m => m.Content));
+}

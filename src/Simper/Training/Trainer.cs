@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Simper.Models;
+using Simper.Training.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Training;
+
+/// <summary>What a finished run reports.</summary>
+public sealed record TrainingSummary(int Steps, int SkippedSteps, IReadOnlyDictionary<string, double> FinalEvaluation, TimeSpan Duration);
+
+/// <summary>
+/// The one trainer behind every method: AdamW, warmup then the chosen schedule, gradient accumulation, clipping,
+/// periodic logging, evaluation and checkpoints, exact resume, and a guard against non-finite losses. The method is
+/// the <see cref="IBatchLoss{TExample}"/> it is given.
+/// </summary>
+/// <remarks>
+/// Data order is a pure function of the seed and the epoch, and the micro-batches form one stream across epochs,
+/// so a run resumed at step s sees exactly the micro-batches an uninterrupted run would.
+/// </remarks>
+public sealed class Trainer<TExample>(
+    LlamaForCausalLM model, IBatchLoss<TExample> loss, TrainingSettings settings, RunFolder run, IProgressSink progress)
+{
+    /// <summary>Non-finite steps in a row after which the run stops, keeping its last good checkpoint.</summary>
+    public const int MaxConsecutiveNonFinite = 5;
+
+    /// <summary>Where tokenizer files are copied from when the model is saved.</summary>
+    public string? TokenizerSource { get; init; }
+
+    /// <summary>Checkpoint to continue from (its model weights must already be in the policy).</summary>
+    public string? ResumeFrom { get; init; }
+
+    public TrainingSummary Train(IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval = null, CancellationToken cancel = default)
+    {
+        if (train.Count == 0) throw new SimperException("the training set is empty after encoding and truncation");
+        var clock = Stopwatch.StartNew();
+        var plan = new DataPlan(train.Count, settings.BatchSize, settings.GradientAccumulationSteps, settings.Seed);
+        int totalSteps = settings.MaxSteps > 0 ? settings.MaxSteps : plan.StepsFor(settings.Epochs);
+        var schedule = LearningRateSchedule.Create(settings.SchedulerKind, totalSteps, settings.WarmupRatio, settings.WarmupSteps);
+        var parameters = model.parameters().Where(p => p.requires_grad).ToList();
+        var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
+            settings.AdamEpsilon, settings.WeightDecay);
+
+        int step = 0;
+        if (ResumeFrom is not null)
+        {
+            var state = TrainerState.Load(Path.Combine(ResumeFrom, TrainerState.FileName));
+            OptimizerCheckpoint.Load(optimizer, Path.Combine(ResumeFrom, OptimizerCheckpoint.FileName));
+            state.Rng.Restore();
+            step = state.GlobalStep;
+            MetricsLog.DropAfter(run.File(MetricsLog.FileName), step);
+        }
+
+        using var metrics = new MetricsLog(run.Path);
+        var reporter = new ProgressReporter(progress, totalSteps);
+        var window = new MetricsWindow();
+        int skipped = 0, nonFiniteInRow = 0;
+        model.train();
+        while (step < totalSteps)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var stepClock = Stopwatch.StartNew();
+            double learningRate = schedule.Apply(optimizer, step);
+            optimizer.zero_grad();
+            var stepMetrics = new MetricsWindow();
+            long tokens = 0;
+            foreach (var indices in plan.MicroBatches(step))
+            {
+                using var scope = NewDisposeScope();
+                var result = loss.Compute(model, indices.Select(i => train[i]).ToList());
+                (result.Loss / settings.GradientAccumulationSteps).backward();
+                stepMetrics.Add(result.Metrics, result.Loss.item<float>());
+                tokens += result.Tokens;
+            }
+            double gradNorm = ClipGradients(parameters);
+            var averaged = stepMetrics.Mean();
+            bool finite = double.IsFinite(averaged[MetricNames.Loss]) && double.IsFinite(gradNorm);
+            if (finite)
+            {
+                optimizer.step();
+                nonFiniteInRow = 0;
+            }
+            else
+            {
+                optimizer.zero_grad();
+                skipped++;
+                if (++nonFiniteInRow >= MaxConsecutiveNonFinite)
+                    throw new SimperException(
+                        $"stopped at step {step + 1}: loss or gradient was not finite for {nonFiniteInRow} steps in a row; the last good checkpoint is kept in {run.Path}");
+            }
+            step++;
+            averaged[MetricNames.GradNorm] = gradNorm;
+            averaged[MetricNames.LearningRate] = learningRate;
+            averaged["skipped_steps"] = skipped;
+            window.Add(averaged);
+            reporter.Step(step, averaged[MetricNames.Loss], tokens, stepClock.Elapsed);
+
+            double epoch = plan.EpochAt(step);
+            if (step % settings.LoggingSteps == 0 || step == totalSteps)
+            {
+                metrics.LogTraining(step, epoch, window.Mean());
+                window = new MetricsWindow();
+            }
+            if (eval is { Count: > 0 } && settings.EvalSteps > 0 && step % settings.EvalSteps == 0 && step != totalSteps)
+                metrics.LogEvaluation(step, epoch, Evaluate(eval));
+            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps)
+                SaveCheckpoint(step, epoch, optimizer, totalSteps);
+        }
+        progress.Finish();
+
+        var final = eval is { Count: > 0 } ? Evaluate(eval) : new Dictionary<string, double>();
+        if (final.Count > 0) metrics.LogEvaluation(step, plan.EpochAt(step), final);
+        SaveCheckpoint(step, plan.EpochAt(step), optimizer, totalSteps);
+        run.SaveFinalModel(model, TorchRuntimeDtype(), TokenizerSource);
+        TrainingPlots.Write(metrics.FilePath, run.Path);
+        return new TrainingSummary(step, skipped, final, clock.Elapsed);
+    }
+
+    /// <summary>Mean metrics of the method over a dataset, without gradients, in micro-batches of the training size.</summary>
+    public Dictionary<string, double> Evaluate(IReadOnlyList<TExample> examples)
+    {
+        model.eval();
+        var window = new MetricsWindow();
+        using (no_grad())
+            for (int start = 0; start < examples.Count; start += settings.BatchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = examples.Skip(start).Take(settings.BatchSize).ToList();
+                var result = loss.Compute(model, batch);
+                window.Add(result.Metrics, result.Loss.item<float>(), weight: batch.Count);
+            }
+        model.train();
+        return window.Mean();
+    }
+
+    private double ClipGradients(IList<Parameter> parameters)
+    {
+        // The total norm before clipping is what TRL logs as grad_norm; a limit of 0 only measures it.
+        double limit = settings.MaxGradNorm > 0 ? settings.MaxGradNorm : double.PositiveInfinity;
+        return nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), limit);
+    }
+
+    private void SaveCheckpoint(int step, double epoch, optim.Optimizer optimizer, int totalSteps)
+    {
+        var state = new TrainerState
+        {
+            GlobalStep = step, Epoch = epoch, MaxSteps = totalSteps, DataSeed = settings.Seed,
+            DataPosition = step * settings.GradientAccumulationSteps, Rng = RngState.Capture(),
+        };
+        run.SaveCheckpoint(step, model, (TorchSharp.Modules.OptimizerHelper)optimizer, state, TorchRuntimeDtype(),
+            TokenizerSource, settings.SaveTotalLimit);
+    }
+
+    private ScalarType TorchRuntimeDtype() => model.Dtype;
+}
