@@ -26,7 +26,7 @@ internal sealed partial class Renderer
             case CallExpr call: return EvalCall(call, scope);
             case FilterExpr filter: return ApplyFilter(filter.Filter, Eval(filter.Input, scope), scope);
             case TestExpr test:
-                var passed = Tests.Apply(test.Name, Eval(test.Input, scope), test.Args.Select(a => Eval(a, scope)).ToList());
+                var passed = TestFunctions.Apply(test.Name, Eval(test.Input, scope), test.Args.Select(a => Eval(a, scope)).ToList());
                 return passed != test.Negated;
             case UnaryExpr unary: return EvalUnary(unary.Op, Eval(unary.Operand, scope));
             case BinaryExpr binary: return EvalBinary(binary, scope);

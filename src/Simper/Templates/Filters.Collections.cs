@@ -19,7 +19,7 @@ internal static partial class Filters
     {
         if (testAndArgs.Count <= offset) return PyOps.Truthy(value);
         var name = testAndArgs[offset] as string ?? throw new JinjaError("a test name must be a string");
-        return Tests.Apply(name, value, testAndArgs.Skip(offset + 1).ToList());
+        return TestFunctions.Apply(name, value, testAndArgs.Skip(offset + 1).ToList());
     }
 
     private static object? SelectByAttribute(Renderer _, object? value, CallArguments args, bool keep)
@@ -37,9 +37,8 @@ internal static partial class Filters
         var items = PyOps.Iterate(value);
         if (args.Keywords.TryGetValue("attribute", out var attribute))
         {
-            var fallback = args.Keywords.GetValueOrDefault("default", new Undefined("no default given"));
-            return items.Select(item => AttributeOf(item, attribute) is Undefined && args.Keywords.ContainsKey("default")
-                ? fallback : AttributeOf(item, attribute)).ToList();
+            var hasDefault = args.Keywords.TryGetValue("default", out var fallback);
+            return items.Select(item => AttributeOf(item, attribute) is Undefined && hasDefault ? fallback : AttributeOf(item, attribute)).ToList();
         }
         if (args.Positional.Count == 0 || args.Positional[0] is not string filter)
             throw new JinjaError("map needs a filter name or attribute=");
@@ -78,10 +77,9 @@ internal static partial class Filters
     {
         var key = KeyFunction(args, 1, 2);
         var comparer = Comparer<object?>.Create((a, b) => PyOps.Compare(a, b, "<"));
-        var sorted = PyOps.Iterate(value).OrderBy(key, comparer).ToList();
-        if (PyOps.Truthy(args.Get(0, "reverse", false)))
-            sorted = PyOps.Iterate(value).OrderByDescending(key, comparer).ToList();
-        return sorted;
+        var items = PyOps.Iterate(value);
+        // Both orders are stable, as Python's sorted(reverse=True) is.
+        return (PyOps.Truthy(args.Get(0, "reverse", false)) ? items.OrderByDescending(key, comparer) : items.OrderBy(key, comparer)).ToList();
     }
 
     private static object? Extreme(object? value, CallArguments args, int sign)

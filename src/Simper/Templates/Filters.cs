@@ -68,8 +68,6 @@ internal static partial class Filters
         ["batch"] = Batch,
     };
 
-    public static bool Exists(string name) => All.ContainsKey(name);
-
     public static object? Apply(Renderer renderer, string name, object? input, CallArguments args) =>
         All.TryGetValue(name, out var filter) ? filter(renderer, input, args) : throw new JinjaError($"no filter named '{name}'");
 

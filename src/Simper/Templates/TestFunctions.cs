@@ -1,7 +1,7 @@
 namespace Simper.Templates;
 
 /// <summary>Jinja's tests (<c>x is defined</c>, <c>x is divisibleby 3</c>, <c>x is eq y</c>...).</summary>
-internal static class Tests
+internal static class TestFunctions
 {
     private static readonly Dictionary<string, Func<object?, List<object?>, bool>> All = new()
     {
@@ -43,8 +43,6 @@ internal static class Tests
         ["upper"] = (v, _) => PyFormat.Str(v) is var s && s.Any(char.IsUpper) && !s.Any(char.IsLower),
         ["sameas"] = (v, a) => Argument(a, "sameas") is var other && (v is null or bool ? Equals(v, other) : ReferenceEquals(v, other)),
     };
-
-    public static bool Exists(string name) => All.ContainsKey(name);
 
     public static bool Apply(string name, object? value, List<object?> args) =>
         All.TryGetValue(name, out var test) ? test(value, args) : throw new JinjaError($"no test named '{name}'");
