@@ -58,3 +58,23 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
     private static string PlainConversation(IReadOnlyList<ChatMessage> messages) =>
         string.Concat(messages.Select(m => m.Content));
 }
+
+/// <summary>Reads the tokenizer and chat template that a model folder carries.</summary>
+public static class ModelText
+{
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "vocab.json", "tokenizer.model"];
+
+    /// <summary>True when the folder has tokenizer files (a model used only with pre-tokenized data may have none).</summary>
+    public static bool HasTokenizer(string modelDir) => TokenizerFiles.Any(f => File.Exists(Path.Combine(modelDir, f)));
+
+    /// <summary>The folder's tokenizer with its chat template (none when tokenizer_config.json has no chat_template).</summary>
+    public static PromptResponseEncoder Load(string modelDir)
+    {
+        var tokenizer = ModelTokenizer.FromFolder(modelDir);
+        var template = tokenizer.ChatTemplate is { } source ? new ChatTemplate(source, tokenizer.BosToken, tokenizer.EosToken) : null;
+        return new PromptResponseEncoder(tokenizer, template);
+    }
+
+    /// <summary>The folder's encoder, or null when it has no tokenizer files.</summary>
+    public static PromptResponseEncoder? TryLoad(string modelDir) => HasTokenizer(modelDir) ? Load(modelDir) : null;
+}

@@ -1,0 +1,126 @@
+using Simper.Checkpoints;
+using Simper.Data;
+using Simper.Models;
+using Simper.Objectives;
+using Simper.Runtime;
+using Simper.Text;
+using Simper.Training.Losses;
+
+namespace Simper.Training;
+
+/// <summary>
+/// A whole training run as the command line describes it: the model and data to read, the folder to write, and the
+/// settings. <see cref="Run"/> checks every input (data, model, reference) before it creates anything in the output
+/// folder, so a mistake costs nothing and leaves nothing half-written.
+/// </summary>
+public sealed record TrainingJob
+{
+    public required string ModelPath { get; init; }
+    public required string DataPath { get; init; }
+    public required string OutputPath { get; init; }
+    public TrainingSettings Settings { get; init; } = new();
+    public DataOptions Data { get; init; } = new();
+    /// <summary>Evaluation data: a file or folder, or the training path with another split.</summary>
+    public string? EvalDataPath { get; init; }
+    public string? EvalSplit { get; init; }
+    /// <summary>Reference model for methods that need one; the starting policy when null.</summary>
+    public string? RefModelPath { get; init; }
+    public bool Overwrite { get; init; }
+    /// <summary>"latest" or a checkpoint folder to continue from; null starts afresh.</summary>
+    public string? Resume { get; init; }
+
+    public TrainingSummary Run(IProgressSink progress, TextWriter log)
+    {
+        var settings = Settings;
+        settings.Validate("settings");
+        TorchRuntime.SetThreads(settings.Threads);
+        var device = TorchRuntime.ParseDevice(settings.Device);
+        var dtype = TorchRuntime.ParseDtype(settings.DType);
+        var truncation = new TruncationOptions(settings.MaxLength, settings.MaxPromptLength, settings.TruncationMode == "keep_end");
+        var text = ModelText.TryLoad(ModelPath);
+        var encoder = new ExampleEncoder(text ?? NoTokenizer(), truncation);
+        var evalEncoder = new ExampleEncoder(text ?? NoTokenizer(), truncation);
+        var evalPath = EvalDataPath ?? (EvalSplit is null ? null : DataPath);
+        var evalOptions = Data with { Split = EvalSplit ?? Data.Split };
+
+        return settings.Method switch
+        {
+            "sft" => Train(progress, log, device, dtype,
+                encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data), log)),
+                evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions), log)),
+                encoder.Report, (policy, pad) => new SftBatchLoss(pad)),
+            "kto" => Train(progress, log, device, dtype,
+                encoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(DataPath, Data), log)),
+                evalPath is null ? null : evalEncoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(evalPath, evalOptions), log)),
+                encoder.Report, (policy, pad) => new UnpairedBatchLoss(Objective(), ReferenceModel(device, dtype), pad)),
+            _ => TrainPairs(progress, log, device, dtype, encoder, evalEncoder, evalPath, evalOptions),
+        };
+    }
+
+    private TrainingSummary TrainPairs(IProgressSink progress, TextWriter log, TorchSharp.torch.Device device,
+        TorchSharp.torch.ScalarType dtype, ExampleEncoder encoder, ExampleEncoder evalEncoder, string? evalPath, DataOptions evalOptions)
+    {
+        var objective = Objective();
+        var train = encoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(DataPath, Data), log));
+        var eval = evalPath is null ? null : evalEncoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(evalPath, evalOptions), log));
+        bool precomputed = train.All(p => p.RefChosenLogps is not null && p.RefRejectedLogps is not null)
+                           && (eval ?? []).All(p => p.RefChosenLogps is not null && p.RefRejectedLogps is not null);
+        return Train(progress, log, device, dtype, train, eval, encoder.Report, (policy, pad) =>
+        {
+            ReferenceLogProbs? reference = !objective.NeedsReference ? null
+                : precomputed && RefModelPath is null ? ReferenceLogProbs.FromData : ReferenceModel(device, dtype);
+            return new PreferenceBatchLoss(objective, reference, pad);
+        });
+    }
+
+    private TrainingSummary Train<TExample>(IProgressSink progress, TextWriter log, TorchSharp.torch.Device device,
+        TorchSharp.torch.ScalarType dtype, IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval, EncodingReport report,
+        Func<LlamaForCausalLM, int, IBatchLoss<TExample>> makeLoss)
+    {
+        log.WriteLine($"data: {report}");
+        if (train.Count == 0)
+            throw new SimperException($"{DataPath}: no example fits --max-length {Settings.MaxLength}" +
+                                      (report.DroppedRows.Count > 0 ? $" (first dropped at {report.DroppedRows[0]})" : ""));
+        var resumeProbe = Resume is null ? null : ResumePath();
+        var (policy, _) = PretrainedModel.Load(resumeProbe ?? ModelPath, dtype, device);
+        var padId = PadId();
+        var loss = makeLoss(policy, padId);
+        var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
+        if (Resume is null) TrainingRecipe.Save(Settings, run.File(RunFolder.SettingsFile));
+        log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
+                      $"; writing to {run.Path}");
+        var trainer = new Trainer<TExample>(policy, loss, Settings, run, progress)
+        {
+            TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
+            ResumeFrom = resumeProbe,
+        };
+        return trainer.Train(train, eval);
+    }
+
+    private string ResumePath()
+    {
+        if (!Directory.Exists(OutputPath)) throw new SimperException($"--resume: {OutputPath} does not exist; nothing to resume");
+        return RunFolder.Open(OutputPath, overwrite: false, resume: true).ResolveResume(Resume!);
+    }
+
+    private IPreferenceObjective Objective() => ObjectiveCatalog.Create(Settings.Method, Settings.Hyperparameters);
+
+    private ReferenceLogProbs ReferenceModel(TorchSharp.torch.Device device, TorchSharp.torch.ScalarType dtype) =>
+        ReferenceLogProbs.FromModel(PretrainedModel.Load(RefModelPath ?? ModelPath, dtype, device).Model);
+
+    private int PadId()
+    {
+        var config = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile));
+        var text = ModelText.TryLoad(ModelPath);
+        return text?.Tokenizer.PadTokenId ?? text?.Tokenizer.EosTokenId ?? config.PadTokenId ?? config.EosTokenIds.FirstOrDefault();
+    }
+
+    private static IReadOnlyList<T> Loaded<T>(DatasetLoadResult<T> result, TextWriter log)
+    {
+        if (result.SkippedRows > 0)
+            log.WriteLine($"skipped {result.SkippedRows} bad rows; first: {result.Problems.FirstOrDefault()}");
+        return result.Examples;
+    }
+
+    private PromptResponseEncoder NoTokenizer() => new(null!, null);
+}
