@@ -40,9 +40,11 @@ public sealed record ModelConfig
     public bool AttentionBias { get; init; }
     /// <summary>Llama's mlp_bias, default false as in transformers; Mistral and Qwen2 have no MLP bias.</summary>
     public bool MlpBias { get; init; }
+    /// <summary>Null when the config has none (transformers' default too); tokenizers then decide.</summary>
     public int? BosTokenId { get; init; }
     /// <summary>One or several ids; HF configs write either an int or a list.</summary>
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    /// <summary>Null by default: most causal LMs define no pad token. When set, its embedding row gets no gradient, as in transformers.</summary>
     public int? PadTokenId { get; init; }
     /// <summary>The dtype the weights are stored in; null when the config does not say.</summary>
     public string? TorchDtype { get; init; }

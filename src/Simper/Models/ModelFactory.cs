@@ -20,7 +20,8 @@ public static class ModelFactory
         {
             if (name.EndsWith("layernorm.weight") || name == "model.norm.weight") parameter.fill_(1.0);
             else if (name.EndsWith(".bias")) parameter.zero_();
-            else nn.init.normal_(parameter, 0.0, config.InitializerRange, generator);
+            // Tensor.normal_ rather than nn.init.normal_, which in TorchSharp 0.107 ignores the generator argument.
+            else parameter.normal_(0.0, config.InitializerRange, generator);
         }
         if (config.PadTokenId is { } pad) { using var row = model.model.embed_tokens.weight![pad]; row.zero_(); }
         return model;
