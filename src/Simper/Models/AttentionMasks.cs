@@ -1,0 +1,48 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Models;
+
+/// <summary>Builds the boolean [B, 1, T, S] masks (true = may attend) that scaled_dot_product_attention takes.</summary>
+public static class AttentionMasks
+{
+    /// <summary>
+    /// The mask for <paramref name="queryLength"/> new positions after <paramref name="pastLength"/> cached ones.
+    /// <paramref name="attentionMask"/> is null, a 2-D padding mask [B, S] (1 = real token, S = past + T) or a 4-D
+    /// boolean mask [B, 1, T, S] used as given. Returns null when plain causal attention from position 0 suffices
+    /// (SDPA's is_causal flag then does the masking without materialising anything).
+    /// </summary>
+    public static Tensor? For(Tensor? attentionMask, long queryLength, long pastLength, Device device)
+    {
+        if (attentionMask is not null && attentionMask.dim() == 4) return attentionMask.to(ScalarType.Bool);
+        var keyLength = pastLength + queryLength;
+        if (attentionMask is null)
+            return pastLength == 0 ? null : Causal(queryLength, pastLength, device).unsqueeze(0).unsqueeze(0);
+        if (attentionMask.dim() != 2 || attentionMask.size(1) != keyLength)
+            throw new ArgumentException($"attention mask has shape [{string.Join(", ", attentionMask.shape)}]; expected [B, {keyLength}] or [B, 1, {queryLength}, {keyLength}]");
+
+        using var scope = torch.NewDisposeScope();
+        var causal = Causal(queryLength, pastLength, device); // [T, S]
+        var realKeys = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B, 1, 1, S]
+        var allowed = causal.unsqueeze(0).unsqueeze(0).logical_and(realKeys); // [B, 1, T, S]
+        // Every query may see itself: a padding query would otherwise see nothing, and its NaN output would leak
+        // into later layers through its (masked but multiplied) value row.
+        var self = Diagonal(queryLength, pastLength, device).unsqueeze(0).unsqueeze(0);
+        return allowed.logical_or(self).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[T, S]: query i (at absolute position past + i) may see keys j &lt;= past + i.</summary>
+    private static Tensor Causal(long queryLength, long pastLength, Device device)
+    {
+        using var rows = torch.arange(queryLength, device: device).unsqueeze(1) + pastLength; // [T, 1]
+        using var cols = torch.arange(pastLength + queryLength, device: device).unsqueeze(0); // [1, S]
+        return cols.le(rows);
+    }
+
+    private static Tensor Diagonal(long queryLength, long pastLength, Device device)
+    {
+        using var rows = torch.arange(queryLength, device: device).unsqueeze(1) + pastLength;
+        using var cols = torch.arange(pastLength + queryLength, device: device).unsqueeze(0);
+        return cols.eq(rows);
+    }
+}

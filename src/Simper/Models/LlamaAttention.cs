@@ -1,0 +1,59 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Simper.Models;
+
+/// <summary>Multi-head self-attention with rotary positions and grouped-query key/value heads.</summary>
+public sealed class LlamaAttention : nn.Module
+{
+    public readonly Linear q_proj; // H -> NH*D
+    public readonly Linear k_proj; // H -> KV*D
+    public readonly Linear v_proj; // H -> KV*D
+    public readonly Linear o_proj; // NH*D -> H
+    private readonly int numHeads, numKvHeads, headDim, layerIndex;
+
+    public LlamaAttention(ModelConfig config, int layerIndex, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaAttention))
+    {
+        numHeads = config.NumAttentionHeads;
+        numKvHeads = config.NumKeyValueHeads;
+        headDim = config.HeadDim;
+        this.layerIndex = layerIndex;
+        q_proj = nn.Linear(config.HiddenSize, numHeads * headDim, config.QkvBias, device, dtype);
+        k_proj = nn.Linear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
+        v_proj = nn.Linear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
+        o_proj = nn.Linear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype);
+        register_module(nameof(q_proj), q_proj);
+        register_module(nameof(k_proj), k_proj);
+        register_module(nameof(v_proj), v_proj);
+        register_module(nameof(o_proj), o_proj);
+    }
+
+    /// <param name="x">[B, T, H]</param>
+    /// <param name="cos">[B, T, D] rotary tables for these positions</param>
+    /// <param name="sin">[B, T, D]</param>
+    /// <param name="mask">[B or 1, 1, T, S] boolean, or null for plain causal attention</param>
+    /// <param name="cache">keys/values of earlier positions, extended in place</param>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (B, T) = (x.size(0), x.size(1));
+        var q = q_proj.forward(x).view(B, T, numHeads, headDim).transpose(1, 2);   // [B, NH, T, D]
+        var k = k_proj.forward(x).view(B, T, numKvHeads, headDim).transpose(1, 2); // [B, KV, T, D]
+        var v = v_proj.forward(x).view(B, T, numKvHeads, headDim).transpose(1, 2); // [B, KV, T, D]
+        q = LlamaRotaryEmbedding.Apply(q, cos, sin);
+        k = LlamaRotaryEmbedding.Apply(k, cos, sin);
+        if (cache != null) (k, v) = cache.Append(layerIndex, k, v); // [B, KV, S, D]
+
+        // Grouped-query attention: query head h reads key/value head h / (NH / KV), as transformers' repeat_kv.
+        var groups = numHeads / numKvHeads;
+        if (groups > 1)
+        {
+            k = k.repeat_interleave(groups, dim: 1); // [B, NH, S, D]
+            v = v.repeat_interleave(groups, dim: 1);
+        }
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && T > 1); // [B, NH, T, D]
+        var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim); // [B, T, NH*D]
+        return o_proj.forward(merged).MoveToOuterDisposeScope(); // [B, T, H]
+    }
+}

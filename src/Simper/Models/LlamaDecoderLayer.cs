@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Models;
+
+/// <summary>One pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+public sealed class LlamaDecoderLayer : nn.Module
+{
+    public readonly LlamaAttention self_attn;
+    public readonly LlamaMLP mlp;
+    public readonly LlamaRMSNorm input_layernorm;
+    public readonly LlamaRMSNorm post_attention_layernorm;
+
+    public LlamaDecoderLayer(ModelConfig config, int layerIndex, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaDecoderLayer))
+    {
+        self_attn = new LlamaAttention(config, layerIndex, device, dtype);
+        mlp = new LlamaMLP(config, device, dtype);
+        input_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        post_attention_layernorm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        register_module(nameof(self_attn), self_attn);
+        register_module(nameof(mlp), mlp);
+        register_module(nameof(input_layernorm), input_layernorm);
+        register_module(nameof(post_attention_layernorm), post_attention_layernorm);
+    }
+
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache) // x: [B, T, H]
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache); // [B, T, H]
+        var output = h + mlp.forward(post_attention_layernorm.forward(h));                // [B, T, H]
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,77 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Models;
+
+/// <summary>
+/// Rotary position embedding in the "rotate half" layout transformers uses: the first half of each head's dimensions
+/// pairs with the second half. Produces cos/sin tables for given positions; <see cref="Apply"/> rotates q and k.
+/// </summary>
+public sealed class LlamaRotaryEmbedding : nn.Module
+{
+    /// <summary>Rotation frequency of each dimension pair, [D/2], computed in double precision.</summary>
+    public readonly double[] inv_freq;
+
+    public LlamaRotaryEmbedding(ModelConfig config) : base(nameof(LlamaRotaryEmbedding))
+    {
+        inv_freq = InverseFrequencies(config);
+    }
+
+    /// <summary>1 / theta^(2i/D), then Llama 3 scaling when configured.</summary>
+    public static double[] InverseFrequencies(ModelConfig config)
+    {
+        var dim = config.HeadDim;
+        var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim)).ToArray();
+        return config.RopeScaling is { } s ? invFreq.Select(f => Llama3Scale(f, s)).ToArray() : invFreq;
+    }
+
+    /// <summary>
+    /// Llama 3 scaling: wavelengths longer than the original context are slowed down by <c>factor</c>, short ones kept,
+    /// and the band between interpolates smoothly, so the model extends its context without retuning short-range heads.
+    /// </summary>
+    private static double Llama3Scale(double freq, Llama3RopeScaling s)
+    {
+        var wavelength = 2 * Math.PI / freq;
+        var lowFreqWavelength = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
+        var highFreqWavelength = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+        if (wavelength < highFreqWavelength) return freq;
+        if (wavelength > lowFreqWavelength) return freq / s.Factor;
+        var smooth = (s.OriginalMaxPositionEmbeddings / wavelength - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+        return (1 - smooth) * freq / s.Factor + smooth * freq;
+    }
+
+    /// <summary>cos and sin tables [B, T, D] for position ids [B, T], in <paramref name="dtype"/>.</summary>
+    public (Tensor cos, Tensor sin) forward(Tensor positionIds, ScalarType dtype)
+    {
+        // Angles in float32 as transformers computes them (float64 for double-precision models).
+        var angleType = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        using var freqs = torch.tensor(inv_freq, dtype: angleType, device: positionIds.device); // [D/2]
+        using var positions = positionIds.to(angleType).unsqueeze(-1); // [B, T, 1]
+        using var angles = positions * freqs; // [B, T, D/2]
+        using var both = torch.cat([angles, angles], -1); // [B, T, D]
+        using var cos = both.cos();
+        using var sin = both.sin();
+        return (cos.to(dtype), sin.to(dtype));
+    }
+
+    /// <summary>Rotates x [B, heads, T, D] by the tables cos, sin [B, T, D].</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var c = cos.unsqueeze(1); // [B, 1, T, D]
+        using var s = sin.unsqueeze(1);
+        using var rotated = RotateHalf(x);
+        using var a = x * c;
+        using var b = rotated * s;
+        return a + b;
+    }
+
+    /// <summary>(x1, x2) -> (-x2, x1) over the two halves of the last dimension.</summary>
+    private static Tensor RotateHalf(Tensor x)
+    {
+        var half = x.size(-1) / 2;
+        using var x1 = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
+        using var x2 = x[TensorIndex.Ellipsis, TensorIndex.Slice(half)];
+        using var negated = -x2;
+        return torch.cat([negated, x1], -1);
+    }
+}

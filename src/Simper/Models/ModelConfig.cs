@@ -1,0 +1,196 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+
+namespace Simper.Models;
+
+/// <summary>Llama 3 style frequency-dependent RoPE scaling (<c>rope_scaling.rope_type = "llama3"</c>).</summary>
+public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
+
+/// <summary>
+/// The architecture hyper-parameters of a decoder-only model, read from and written to a Hugging Face config.json.
+/// Llama, Mistral and Qwen2 share one architecture that differs only in which linear layers carry a bias.
+/// </summary>
+public sealed record ModelConfig
+{
+    /// <summary>"LlamaForCausalLM", "MistralForCausalLM" or "Qwen2ForCausalLM".</summary>
+    public required string Architecture { get; init; }
+    /// <summary>"llama", "mistral" or "qwen2".</summary>
+    public required string ModelType { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumHiddenLayers { get; init; }
+    public required int NumAttentionHeads { get; init; }
+    /// <summary>Defaults to <see cref="NumAttentionHeads"/> because configs written before GQA existed omit it (plain multi-head attention).</summary>
+    public required int NumKeyValueHeads { get; init; }
+    /// <summary>Defaults to hidden_size / num_attention_heads, the only value older configs could express.</summary>
+    public required int HeadDim { get; init; }
+    public required int VocabSize { get; init; }
+    /// <summary>Defaults to 1e-6 as transformers' LlamaConfig does.</summary>
+    public double RmsNormEps { get; init; } = 1e-6;
+    /// <summary>Defaults to 10000, the base of the original RoPE paper and transformers' default.</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>Null means plain RoPE ("default" in transformers).</summary>
+    public Llama3RopeScaling? RopeScaling { get; init; }
+    /// <summary>Defaults to 2048 as transformers' LlamaConfig does; bounds generation length.</summary>
+    public int MaxPositionEmbeddings { get; init; } = 2048;
+    /// <summary>Defaults to false as transformers' LlamaConfig does (most checkpoints state it explicitly).</summary>
+    public bool TieWordEmbeddings { get; init; }
+    /// <summary>Llama's attention_bias (default false, as in transformers); Mistral never has biases, Qwen2 always on q/k/v.</summary>
+    public bool AttentionBias { get; init; }
+    /// <summary>Llama's mlp_bias, default false as in transformers; Mistral and Qwen2 have no MLP bias.</summary>
+    public bool MlpBias { get; init; }
+    /// <summary>Null when the config has none (transformers' default too); tokenizers then decide.</summary>
+    public int? BosTokenId { get; init; }
+    /// <summary>One or several ids; HF configs write either an int or a list.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    /// <summary>Null by default: most causal LMs define no pad token. When set, its embedding row gets no gradient, as in transformers.</summary>
+    public int? PadTokenId { get; init; }
+    /// <summary>The dtype the weights are stored in; null when the config does not say.</summary>
+    public string? TorchDtype { get; init; }
+    /// <summary>Standard deviation of the normal initialisation; 0.02 is transformers' default for all three families.</summary>
+    public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>Whether q_proj, k_proj and v_proj carry a bias: Qwen2 always, Llama when attention_bias, Mistral never.</summary>
+    public bool QkvBias => ModelType switch { "qwen2" => true, "llama" => AttentionBias, _ => false };
+    /// <summary>Whether o_proj carries a bias: only Llama with attention_bias.</summary>
+    public bool OutputBias => ModelType == "llama" && AttentionBias;
+    /// <summary>Whether the MLP linears carry a bias: only Llama with mlp_bias.</summary>
+    public bool MlpHasBias => ModelType == "llama" && MlpBias;
+
+    private static readonly Dictionary<string, string> ArchitectureByType = new()
+    {
+        ["llama"] = "LlamaForCausalLM", ["mistral"] = "MistralForCausalLM", ["qwen2"] = "Qwen2ForCausalLM",
+    };
+
+    public static ModelConfig Load(string path)
+    {
+        if (!File.Exists(path)) throw new SimperException($"{path}: file not found; a model folder needs a Hugging Face config.json");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static ModelConfig Parse(string json, string source = "config.json")
+    {
+        JsonObject root;
+        try { root = JsonNode.Parse(json) as JsonObject ?? throw new JsonException("not a JSON object"); }
+        catch (JsonException e) { throw new SimperException($"{source}: invalid JSON ({e.Message.Split('\n')[0]})", e); }
+        var reader = new ConfigReader(root, source);
+
+        var modelType = reader.String("model_type") ?? throw reader.Error("model_type", "missing", "one of llama, mistral, qwen2");
+        if (!ArchitectureByType.TryGetValue(modelType, out var architecture))
+            throw reader.Error("model_type", $"\"{modelType}\"", "one of llama, mistral, qwen2");
+        var architectures = reader.StringList("architectures");
+        if (architectures is { Count: > 0 } && architectures[0] != architecture)
+            throw reader.Error("architectures", $"\"{architectures[0]}\"", $"\"{architecture}\" for model_type {modelType}");
+
+        var act = reader.String("hidden_act") ?? "silu";
+        if (act != "silu") throw reader.Error("hidden_act", $"\"{act}\"", "\"silu\"");
+
+        var hidden = reader.RequiredInt("hidden_size");
+        var heads = reader.RequiredInt("num_attention_heads");
+        var maxPositions = reader.Int("max_position_embeddings") ?? 2048;
+        CheckSlidingWindow(reader, modelType, maxPositions);
+        var dtype = reader.String("torch_dtype") ?? reader.String("dtype");
+        if (dtype != null) DtypeNames.Parse(dtype, $"{source}: torch_dtype");
+
+        return new ModelConfig
+        {
+            Architecture = architecture,
+            ModelType = modelType,
+            HiddenSize = hidden,
+            IntermediateSize = reader.RequiredInt("intermediate_size"),
+            NumHiddenLayers = reader.RequiredInt("num_hidden_layers"),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = reader.Int("num_key_value_heads") ?? heads,
+            HeadDim = reader.Int("head_dim") ?? hidden / heads,
+            VocabSize = reader.RequiredInt("vocab_size"),
+            RmsNormEps = reader.Double("rms_norm_eps") ?? 1e-6,
+            RopeTheta = reader.Double("rope_theta") ?? 10000.0,
+            RopeScaling = ParseRopeScaling(reader),
+            MaxPositionEmbeddings = maxPositions,
+            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
+            AttentionBias = reader.Bool("attention_bias") ?? false,
+            MlpBias = reader.Bool("mlp_bias") ?? false,
+            BosTokenId = reader.Int("bos_token_id"),
+            EosTokenIds = reader.IntOrIntList("eos_token_id"),
+            PadTokenId = reader.Int("pad_token_id"),
+            TorchDtype = dtype,
+            InitializerRange = reader.Double("initializer_range") ?? 0.02,
+        }.Validated(reader);
+    }
+
+    private ModelConfig Validated(ConfigReader reader)
+    {
+        if (NumKeyValueHeads <= 0 || NumAttentionHeads % NumKeyValueHeads != 0)
+            throw reader.Error("num_key_value_heads", NumKeyValueHeads.ToString(), $"a divisor of num_attention_heads ({NumAttentionHeads})");
+        if (HeadDim <= 0 || HeadDim % 2 != 0) throw reader.Error("head_dim", HeadDim.ToString(), "a positive even number (RoPE rotates pairs)");
+        return this;
+    }
+
+    /// <summary>Sliding-window attention is not implemented, so only windows that never bite are accepted.</summary>
+    private static void CheckSlidingWindow(ConfigReader reader, string modelType, int maxPositions)
+    {
+        if (modelType == "llama") return;
+        // Qwen2 configs carry a window but only apply it when use_sliding_window is true.
+        if (modelType == "qwen2" && !(reader.Bool("use_sliding_window") ?? false)) return;
+        var window = reader.Int("sliding_window");
+        if (window != null && window < maxPositions)
+            throw reader.Error("sliding_window", window.ToString()!, $"null or >= max_position_embeddings ({maxPositions}); sliding-window attention is not supported");
+    }
+
+    private static Llama3RopeScaling? ParseRopeScaling(ConfigReader reader)
+    {
+        var scaling = reader.Object("rope_scaling");
+        if (scaling == null) return null;
+        var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
+        var type = inner.String("rope_type") ?? inner.String("type");
+        if (type == "default") return null;
+        if (type != "llama3") throw inner.Error("rope_type", type == null ? "missing" : $"\"{type}\"", "\"llama3\" or \"default\" (other RoPE scalings are not supported)");
+        return new Llama3RopeScaling(inner.RequiredDouble("factor"), inner.RequiredDouble("low_freq_factor"),
+            inner.RequiredDouble("high_freq_factor"), inner.RequiredInt("original_max_position_embeddings"));
+    }
+
+    /// <summary>The dtype to store weights in when the caller does not choose one.</summary>
+    public torch.ScalarType StorageDtype => TorchDtype == null ? torch.ScalarType.Float32 : DtypeNames.Parse(TorchDtype, "torch_dtype");
+
+    /// <summary>A Hugging Face config.json for this architecture, stating <paramref name="dtype"/> as torch_dtype.</summary>
+    public string ToJson(torch.ScalarType? dtype = null)
+    {
+        var root = new JsonObject
+        {
+            ["architectures"] = new JsonArray(Architecture),
+            ["model_type"] = ModelType,
+            ["hidden_size"] = HiddenSize,
+            ["intermediate_size"] = IntermediateSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["num_key_value_heads"] = NumKeyValueHeads,
+            ["head_dim"] = HeadDim,
+            ["vocab_size"] = VocabSize,
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["rms_norm_eps"] = RmsNormEps,
+            ["rope_theta"] = RopeTheta,
+            ["rope_scaling"] = RopeScaling == null ? null : new JsonObject
+            {
+                ["rope_type"] = "llama3",
+                ["factor"] = RopeScaling.Factor,
+                ["low_freq_factor"] = RopeScaling.LowFreqFactor,
+                ["high_freq_factor"] = RopeScaling.HighFreqFactor,
+                ["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings,
+            },
+            ["hidden_act"] = "silu",
+            ["tie_word_embeddings"] = TieWordEmbeddings,
+            ["initializer_range"] = InitializerRange,
+            ["bos_token_id"] = BosTokenId,
+            ["eos_token_id"] = EosTokenIds.Count == 0 ? null : EosTokenIds.Count == 1 ? JsonValue.Create(EosTokenIds[0]) : new JsonArray(EosTokenIds.Select(id => (JsonNode)id).ToArray()),
+            ["pad_token_id"] = PadTokenId,
+            ["torch_dtype"] = dtype is { } d ? DtypeNames.Name(d) : TorchDtype,
+            ["use_cache"] = true,
+        };
+        if (ModelType == "llama") { root["attention_bias"] = AttentionBias; root["mlp_bias"] = MlpBias; }
+        // Written so that transformers never applies a window this runtime does not implement.
+        if (ModelType != "llama") root["sliding_window"] = null;
+        if (ModelType == "qwen2") root["use_sliding_window"] = false;
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+}
