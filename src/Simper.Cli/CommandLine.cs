@@ -17,10 +17,14 @@ public static class CommandLine
         return root;
     }
 
-    private static IEnumerable<Command> AllCommands()
-    {
-        yield break;
-    }
+    private static IEnumerable<Command> AllCommands() =>
+    [
+        InitCommand.Create(),
+        GenerateCommand.Create(),
+        EvalCommand.Create(),
+        PerplexityCommand.Create(),
+        PreviewCommand.Create(),
+    ];
 
     public static int Run(string[] args)
     {

@@ -27,21 +27,21 @@ public sealed class RunFolder
     public static RunFolder Open(string path, bool overwrite, bool resume)
     {
         var full = System.IO.Path.GetFullPath(path);
-        if (File.Exists(full)) throw new SimperException($"--output {path}: is a file, expected a folder");
+        if (System.IO.File.Exists(full)) throw new SimperException($"--output {path}: is a file, expected a folder");
         var holdsRun = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any();
         if (holdsRun && !resume)
         {
             if (!overwrite)
                 throw new SimperException($"--output {path}: already holds files of another run; use --overwrite to replace them or --resume to continue it");
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
-                if (Directory.Exists(entry)) Directory.Delete(entry, true); else File.Delete(entry);
+                if (Directory.Exists(entry)) Directory.Delete(entry, true); else System.IO.File.Delete(entry);
         }
         try
         {
             Directory.CreateDirectory(full);
             var probe = System.IO.Path.Combine(full, $".write-test-{Guid.NewGuid():N}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
+            System.IO.File.WriteAllText(probe, "");
+            System.IO.File.Delete(probe);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {

@@ -133,7 +133,7 @@ public sealed class Trainer<TExample>(
         return window.Mean();
     }
 
-    private double ClipGradients(IList<Parameter> parameters)
+    private double ClipGradients(IList<TorchSharp.Modules.Parameter> parameters)
     {
         // The total norm before clipping is what TRL logs as grad_norm; a limit of 0 only measures it.
         double limit = settings.MaxGradNorm > 0 ? settings.MaxGradNorm : double.PositiveInfinity;
