@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Simper.Cli.Commands;
+using Simper.Training;
 
 namespace Simper.Cli;
 
@@ -19,11 +20,8 @@ public static class CommandLine
 
     private static IEnumerable<Command> AllCommands() =>
     [
-        InitCommand.Create(),
-        GenerateCommand.Create(),
-        EvalCommand.Create(),
-        PerplexityCommand.Create(),
-        PreviewCommand.Create(),
+        TrainCommand.Create(TrainingSettings.SftMethod),
+        TrainCommand.Create("train"),
     ];
 
     public static int Run(string[] args)

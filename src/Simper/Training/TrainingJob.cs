@@ -45,7 +45,7 @@ public sealed record TrainingJob
 
         return settings.Method switch
         {
-            "sft" => Train(progress, log, device, dtype,
+            TrainingSettings.SftMethod => Train(progress, log, device, dtype,
                 encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data), log)),
                 evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions), log)),
                 encoder.Report, (policy, pad) => new SftBatchLoss(pad)),

@@ -7,7 +7,10 @@ namespace Simper.Training;
 /// </summary>
 public sealed class TrainingSettings
 {
-    public static readonly IReadOnlyList<string> Methods = ["simper", "dpo", "ipo", "kto", "cpo", "slic", "simpo", "orpo", "sft"];
+    public const string SftMethod = "sft";
+
+    /// <summary>The preference objectives of the catalog, then supervised fine-tuning.</summary>
+    public static readonly IReadOnlyList<string> Methods = [.. Objectives.ObjectiveCatalog.Names, SftMethod];
     public static readonly IReadOnlyList<string> TruncationModes = ["keep_end", "keep_start"];
     public static readonly IReadOnlyList<string> DTypes = ["float32", "bfloat16"];
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda"];

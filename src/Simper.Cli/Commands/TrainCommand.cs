@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Simper.Data;
+using Simper.Objectives;
+using Simper.Training;
+
+namespace Simper.Cli.Commands;
+
+/// <summary>
+/// `simper train` (preference methods) and `simper sft` (supervised fine-tuning): one trainer, options generated from
+/// the library's option table and objective catalog, so names, defaults and help are written once.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(string name)
+    {
+        bool sft = name == TrainingSettings.SftMethod;
+        var command = new Command(name, sft
+            ? "Supervised fine-tuning on prompt/completion, text or messages data. Example: simper sft --model base --data sft.jsonl --output sft-model"
+            : "Align a model with preference data (SimPER by default). Example: simper train --model sft-model --data pairs.jsonl --output aligned");
+        var model = CommonOptions.Model();
+        var data = new Option<string>("--data") { Description = "Training data: JSONL, JSON, Parquet (optionally .gz), or a folder of them", Required = true };
+        var output = CommonOptions.Output("Run folder: final model, checkpoints, metrics.jsonl, TensorBoard events, plots");
+        var split = new Option<string?>("--split") { Description = "Split to train on when --data is a dataset folder (e.g. train)" };
+        var evalData = new Option<string?>("--eval-data") { Description = "Evaluation data (file or folder); evaluated at --eval-steps and at the end" };
+        var evalSplit = new Option<string?>("--eval-split") { Description = "Evaluation split of --data (or of --eval-data), e.g. test" };
+        var fieldMap = new Option<string?>("--field-map") { Description = "Map other field names, e.g. prompt=question,chosen=response_j,rejected=response_k" };
+        var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Skip and count malformed rows instead of stopping at the first" };
+        var refModel = new Option<string?>("--ref-model") { Description = "Reference model for dpo, ipo and kto (default: the starting model, frozen)" };
+        var recipe = new Option<string?>("--config") { Description = "YAML or JSON recipe with any of these options; the command line overrides it" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the contents of a non-empty --output folder" };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue the run in --output from its latest checkpoint, or from the named checkpoint folder",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        command.Options.Add(model);
+        foreach (var option in new Option[] { data, output, split, evalData, evalSplit, fieldMap, skipBad, refModel, recipe, overwrite, resume })
+            command.Options.Add(option);
+
+        var settingOptions = TrainingSettings.Options
+            .Where(o => !(sft && o.Name == "method"))
+            .Select(o => (Setting: o, Option: new Option<string?>("--" + o.Name) { Description = $"{o.Help} (default: {TrainingOption.Format(o.DefaultValue)})" }))
+            .ToList();
+        foreach (var (_, option) in settingOptions) command.Options.Add(option);
+        var hyperparameterOptions = sft ? [] : ObjectiveCatalog.All.SelectMany(o => o.Hyperparameters)
+            .GroupBy(h => h.Name)
+            .Select(g => (Name: g.Key, Option: new Option<double?>("--" + g.Key)
+            {
+                Description = string.Join("; ", g.Select(h => h.Help).Distinct()) + $" (methods: {string.Join(", ", ObjectiveCatalog.All.Where(o => o.Hyperparameters.Any(h => h.Name == g.Key)).Select(o => o.Name))})",
+            }))
+            .ToList();
+        foreach (var (_, option) in hyperparameterOptions) command.Options.Add(option);
+
+        command.SetAction(parse =>
+        {
+            var settings = parse.GetValue(recipe) is { } path ? TrainingRecipe.Load(path) : new TrainingSettings();
+            if (sft) settings.Method = TrainingSettings.SftMethod;
+            foreach (var (setting, option) in settingOptions)
+                if (parse.GetValue(option) is { } text) settings.Set(setting.Name, text, "--" + setting.Name);
+            foreach (var (hyperparameter, option) in hyperparameterOptions)
+                if (parse.GetValue(option) is { } value) settings.Hyperparameters[hyperparameter] = value;
+            settings.Validate("command line");
+            var resumeGiven = parse.GetResult(resume) is not null;
+            var job = new TrainingJob
+            {
+                ModelPath = parse.GetValue(model)!,
+                DataPath = parse.GetValue(data)!,
+                OutputPath = parse.GetValue(output)!,
+                Settings = settings,
+                Data = new DataOptions { Split = parse.GetValue(split), FieldMap = parse.GetValue(fieldMap), SkipBadRows = parse.GetValue(skipBad) },
+                EvalDataPath = parse.GetValue(evalData),
+                EvalSplit = parse.GetValue(evalSplit),
+                RefModelPath = parse.GetValue(refModel),
+                Overwrite = parse.GetValue(overwrite),
+                Resume = resumeGiven ? parse.GetValue(resume) ?? "latest" : null,
+            };
+            var summary = ProgressSinks.Run(sink => job.Run(sink, Console.Error));
+            Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
+                                    (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
+                                    $"; model saved in {job.OutputPath}");
+            return 0;
+        });
+        return command;
+    }
+}
