@@ -25,12 +25,19 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
 
     public EncodedTurn EncodeText(string prompt, string response)
     {
-        var promptIds = Tokenizer.Encode(prompt, addSpecialTokens: false).ToList();
-        if (Tokenizer.AddBosToken && Tokenizer.BosTokenId is int bos && (promptIds.Count == 0 || promptIds[0] != bos))
-            promptIds.Insert(0, bos);
+        var promptIds = EncodePrompt(prompt);
         var responseIds = Tokenizer.Encode(response, addSpecialTokens: false).ToList();
         if (Tokenizer.EosTokenId is int eos && (responseIds.Count == 0 || responseIds[^1] != eos)) responseIds.Add(eos);
-        return new EncodedTurn([.. promptIds], [.. responseIds]);
+        return new EncodedTurn(promptIds, [.. responseIds]);
+    }
+
+    /// <summary>A plain-text prompt with the tokenizer's BOS in front when it adds one (never twice).</summary>
+    public int[] EncodePrompt(string prompt)
+    {
+        var ids = Tokenizer.Encode(prompt, addSpecialTokens: false);
+        return Tokenizer.AddBosToken && Tokenizer.BosTokenId is int bos && (ids.Count == 0 || ids[0] != bos)
+            ? [bos, .. ids]
+            : [.. ids];
     }
 
     public EncodedTurn EncodeChat(IReadOnlyList<ChatMessage> prompt, IReadOnlyList<ChatMessage> response)
@@ -49,9 +56,9 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
         return new EncodedTurn([.. whole.Take(split)], [.. whole.Skip(split)]);
     }
 
-    /// <summary>Text of the prompt for generation: the chat template with its generation prompt, or plain text.</summary>
+    /// <summary>A conversation to answer: the chat template with its generation prompt, or plain text.</summary>
     public int[] EncodePrompt(IReadOnlyList<ChatMessage> prompt) =>
-        Template is null ? EncodeText(PlainConversation(prompt), "").Prompt
+        Template is null ? EncodePrompt(PlainConversation(prompt))
                          : [.. Tokenizer.Encode(Template.Render(prompt, addGenerationPrompt: true), addSpecialTokens: false)];
 
     // A model without a chat template sees the turns as plain text, one after another.

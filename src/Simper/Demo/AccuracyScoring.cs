@@ -1,0 +1,24 @@
+using System.Text.Json;
+using Simper.Checkpoints;
+using Simper.Demo.Report;
+using Simper.Text;
+using TorchSharp;
+
+namespace Simper.Demo;
+
+/// <summary>`simper demo score`: a model folder's greedy accuracy on a prompts file, per task family.</summary>
+public static class AccuracyScoring
+{
+    public static AccuracyEvaluator.Result ScoreModel(string modelDir, string promptsPath, int maxNewTokens)
+    {
+        var (model, _) = PretrainedModel.Load(modelDir, torch.ScalarType.Float32, torch.CPU);
+        using (model)
+            return AccuracyEvaluator.Score(model, ModelText.Load(modelDir), DemoData.ReadPrompts(promptsPath), maxNewTokens);
+    }
+
+    public static void Write(string path, ModelScore score)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, JsonSerializer.Serialize(score, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Simper.Checkpoints;
+using Simper.Demo.Report;
+using Simper.Demo.Tasks;
+using Simper.Generation;
+using Simper.Text;
+using Simper.Training;
+using TorchSharp;
+
+namespace Simper.Demo;
+
+/// <summary>
+/// The demo end to end: a base model from scratch, supervised fine-tuning on flawed demonstrations, preference pairs
+/// from the model's own samples, alignment with each method at each learning rate, greedy accuracy on held-out
+/// prompts, and the report. Every stage is the library code behind a CLI command, and the report lists those
+/// commands so any stage can be rerun from the files written here.
+/// </summary>
+public sealed class DemoPipeline(DemoSettings settings, string output, TextWriter log)
+{
+    private readonly List<string> _commands = [];
+    private readonly Stopwatch _clock = new();
+    private int _stage;
+
+    private string DataDir => Path.Combine(output, "data");
+    private string BaseDir => Path.Combine(output, "base");
+    private string SftDir => Path.Combine(output, "sft");
+    private string ScoresDir => Path.Combine(output, "scores");
+    private string Samples => Path.Combine(DataDir, "samples.jsonl");
+    private string Pairs => Path.Combine(DataDir, "pairs.jsonl");
+    private string EvalPrompts => Path.Combine(DataDir, DemoData.EvalPromptsFile);
+    private int TotalStages => 6 + 2 * settings.Methods.Count * settings.LearningRates.Count;
+
+    public DemoResults Run()
+    {
+        _clock.Start();
+        torch.set_num_threads(settings.Threads);
+        Directory.CreateDirectory(output);
+        Stage("init", $"simper init --output {BaseDir} --hidden-size {settings.Model.HiddenSize} --layers {settings.Model.NumHiddenLayers} " +
+                      $"--heads {settings.Model.NumAttentionHeads} --kv-heads {settings.Model.NumKeyValueHeads} --intermediate-size {settings.Model.IntermediateSize} " +
+                      $"--max-positions {settings.Model.MaxPositionEmbeddings} --tie-word-embeddings --seed {settings.Seed} --overwrite",
+            () => RandomModelFolder.Create(BaseDir, settings.Model, settings.Seed, overwrite: true));
+        Stage("data", $"simper demo data --output {DataDir} --seed {settings.Seed}",
+            () => DemoData.Write(DataDir, settings.Data with { Seed = settings.Seed }, TaskCatalog.All));
+        Stage("sft", Command("sft", BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir, null, settings.SftLearningRate,
+                settings.SftEpochs, settings.SftBatchSize),
+            () => Train(SftJob()));
+        Stage("generate", $"simper generate --model {SftDir} --data {Path.Combine(DataDir, DemoData.PairPromptsFile)} --output {Samples} " +
+                          $"--num-samples {settings.SamplesPerPrompt} --temperature 1 --max-new-tokens {settings.MaxNewTokens} --seed {settings.Seed}",
+            () => SampleJob().Run(TextWriter.Null));
+        Stage("pairs", $"simper demo pairs --samples {Samples} --output {Pairs} --seed {settings.Seed}", () =>
+        {
+            var summary = PreferencePairs.FromSamples(Samples, Pairs, settings.Seed);
+            log.WriteLine($"      {summary.Samples} samples, {summary.Correct} right; {summary.Pairs} pairs from {summary.Prompts} prompts");
+            if (summary.Pairs == 0) throw new SimperException("the SFT model's samples gave no pair (all right or all wrong); train longer or change --seed");
+        });
+        var scores = new List<ModelScore> { Score(DemoResults.SftMethod, null, SftDir) };
+        var curves = new List<TrainingCurve>();
+        foreach (var lr in settings.LearningRates)
+            foreach (var method in settings.Methods)
+            {
+                var run = Path.Combine(output, "runs", $"{method}-lr{Format(lr)}");
+                Stage($"train {method} lr {Format(lr)}",
+                    Command("train", SftDir, Pairs, run, method, lr, settings.AlignEpochs, settings.AlignBatchSize),
+                    () => Train(AlignJob(method, lr, run)));
+                curves.Add(Curve(method, lr, run));
+                scores.Add(Score(method, lr, run));
+            }
+        var results = new DemoResults([.. TaskCatalog.All.Select(t => t.Name)], scores, curves, settings.Describe(), _commands);
+        Stage("report", $"simper demo report --output {output}", () => DemoReport.Write(results, output));
+        log.WriteLine($"done in {_clock.Elapsed:mm\\:ss}; report: {Path.Combine(output, "report.md")}");
+        return results;
+    }
+
+    private void Stage(string name, string command, Action work)
+    {
+        _commands.Add(command);
+        var started = _clock.Elapsed;
+        log.WriteLine($"[{++_stage}/{TotalStages}] {name}");
+        work();
+        log.WriteLine($"      {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
+    }
+
+    private ModelScore Score(string method, double? lr, string modelDir)
+    {
+        var name = lr is null ? method : $"{method}-lr{Format(lr.Value)}";
+        ModelScore? score = null;
+        Stage($"score {name}", $"simper demo score --model {modelDir} --data {EvalPrompts} --output {Path.Combine(ScoresDir, name + ".json")}", () =>
+        {
+            var result = AccuracyScoring.ScoreModel(modelDir, EvalPrompts, settings.MaxNewTokens);
+            score = new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts);
+            AccuracyScoring.Write(Path.Combine(ScoresDir, name + ".json"), score);
+            log.WriteLine($"      mean accuracy {result.AccuracyByFamily.Values.Average():P1} (" +
+                          string.Join(", ", result.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")");
+        });
+        return score!;
+    }
+
+    private void Train(TrainingJob job) => job.Run(new TextProgressSink(log, everySteps: 100), TextWriter.Null);
+
+    private TrainingJob SftJob() => Job(TrainingSettings.SftMethod, BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir,
+        settings.SftLearningRate, settings.SftEpochs, settings.SftBatchSize);
+
+    private TrainingJob AlignJob(string method, double lr, string run) =>
+        Job(method, SftDir, Pairs, run, lr, settings.AlignEpochs, settings.AlignBatchSize);
+
+    private TrainingJob Job(string method, string model, string data, string run, double lr, double epochs, int batch) => new()
+    {
+        ModelPath = model, DataPath = data, OutputPath = run, Overwrite = true,
+        Settings = new TrainingSettings
+        {
+            Method = method, LearningRate = lr, Epochs = epochs, BatchSize = batch, GradientAccumulationSteps = 1,
+            LoggingSteps = 2, SaveSteps = 0, SaveTotalLimit = 1, Seed = settings.Seed, Threads = settings.Threads,
+            MaxLength = settings.Model.MaxPositionEmbeddings, MaxPromptLength = settings.Model.MaxPositionEmbeddings / 2,
+        },
+    };
+
+    private string Command(string verb, string model, string data, string run, string? method, double lr, double epochs, int batch) =>
+        $"simper {verb} --model {model} --data {data} --output {run}" + (method is null ? "" : $" --method {method}") +
+        $" --learning-rate {Format(lr)} --epochs {epochs.ToString(CultureInfo.InvariantCulture)} --batch-size {batch} --gradient-accumulation-steps 1" +
+        $" --logging-steps 2 --save-steps 0 --seed {settings.Seed} --max-length {settings.Model.MaxPositionEmbeddings}" +
+        $" --max-prompt-length {settings.Model.MaxPositionEmbeddings / 2} --overwrite";
+
+    private GenerationJob SampleJob() => new()
+    {
+        ModelPath = SftDir, DataPath = Path.Combine(DataDir, DemoData.PairPromptsFile), OutputPath = Samples,
+        Samples = settings.SamplesPerPrompt, BatchSize = 512,
+        Options = new GenerationOptions { DoSample = true, Temperature = 1, MaxNewTokens = settings.MaxNewTokens, Seed = settings.Seed },
+    };
+
+    private static TrainingCurve Curve(string method, double lr, string run) =>
+        new(method, lr, MetricsLog.Read(Path.Combine(run, MetricsLog.FileName))
+            .Where(r => r[MetricNames.LogpsChosen] is not null && r[MetricNames.Loss] is not null && r[MetricNames.GradNorm] is not null)
+            .Select(r => new TrainingCurvePoint(r.Step, r[MetricNames.LogpsChosen]!.Value, r[MetricNames.LogpsRejected]!.Value, r[MetricNames.Loss]))
+            .ToList());
+
+    public static string Format(double lr) => lr.ToString("0.#####e+0", CultureInfo.InvariantCulture).Replace("e+", "e");
+}
