@@ -23,12 +23,13 @@ public static class EvalCommand
             Description = "Reference model for methods that need one, when the data has no ref_chosen_logps/ref_rejected_logps (default: --model itself)",
         };
         var maxLength = new Option<int?>("--max-length") { Description = "Truncate prompt + response to this many tokens (default: no truncation)" };
+        var maxPromptLength = new Option<int?>("--max-prompt-length") { Description = "Keep only the last this many prompt tokens (default: the whole prompt)" };
         var hyperparameters = HyperparameterOptions();
 
         var command = new Command("eval",
             "Score a model on preference pairs. Example: simper eval --model out --data pairs.jsonl --method dpo");
         model.AddTo(command);
-        foreach (var option in new Option[] { data, output, batchSize, method, refModel, maxLength }) command.Options.Add(option);
+        foreach (var option in new Option[] { data, output, batchSize, method, refModel, maxLength, maxPromptLength }) command.Options.Add(option);
         foreach (var option in hyperparameters.Values) command.Options.Add(option);
         dataOptions.AddTo(command);
 
@@ -42,7 +43,8 @@ public static class EvalCommand
             var objective = methodName is null ? null : ObjectiveCatalog.Create(methodName, overrides);
 
             var modelDir = model.ModelDir(parse);
-            var pairs = Encode(modelDir, parse.GetValue(data)!, dataOptions.Read(parse), parse.GetValue(maxLength));
+            var truncation = Truncation(parse.GetValue(maxLength), parse.GetValue(maxPromptLength));
+            var pairs = Encode(modelDir, parse.GetValue(data)!, dataOptions.Read(parse), truncation);
             using var policy = model.Load(parse);
             var padId = policy.Config.PadTokenId ?? policy.Config.EosTokenIds.FirstOrDefault();
             var size = parse.GetValue(batchSize);
@@ -73,18 +75,27 @@ public static class EvalCommand
                 Description = $"{g.First().h.Help} ({string.Join(", ", g.Select(x => $"{x.Name} default {x.h.Default}"))})",
             });
 
-    private static IReadOnlyList<EncodedPair> Encode(string modelDir, string dataPath, DataOptions options, int? maxLength)
+    private static TruncationOptions Truncation(int? maxLength, int? maxPromptLength)
+    {
+        var max = maxLength ?? int.MaxValue;
+        var maxPrompt = maxPromptLength ?? int.MaxValue;
+        if (max < 2) throw new SimperException($"--max-length {max}: expected at least 2");
+        if (maxPromptLength is not null && (maxPrompt < 1 || maxPrompt >= max))
+            throw new SimperException($"--max-prompt-length {maxPrompt}: expected at least 1 and below --max-length to leave room for the response");
+        return new TruncationOptions(max, maxPrompt);
+    }
+
+    private static IReadOnlyList<EncodedPair> Encode(string modelDir, string dataPath, DataOptions options, TruncationOptions truncation)
     {
         var examples = DataOptionsBinding.Logged(DatasetLoader.LoadPreferences(dataPath, options));
         var text = ModelText.TryLoad(modelDir);
         if (text is null && examples.FirstOrDefault(e => e.Prompt.Kind != SegmentKind.TokenIds) is { } textual)
             throw new SimperException($"{textual.Source}: the row is {textual.Prompt.Kind} but {modelDir} has no tokenizer files; give pre-tokenized rows or a model folder with a tokenizer");
-        var truncation = maxLength is { } max ? new TruncationOptions(max, int.MaxValue) : TruncationOptions.None;
         // Pre-tokenized rows never reach the tokenizer, so a folder without one is fine for them (checked above).
         var encoder = new ExampleEncoder(text ?? new PromptResponseEncoder(null!, null), truncation);
         var pairs = encoder.EncodePairs(examples);
         if (encoder.Report.PromptsTruncated + encoder.Report.ResponsesTruncated + encoder.Report.Dropped > 0) Output.Log(encoder.Report.ToString());
-        if (pairs.Count == 0) throw new SimperException($"{dataPath}: no pair fits --max-length {maxLength}");
+        if (pairs.Count == 0) throw new SimperException($"{dataPath}: no pair fits --max-length {truncation.MaxLength}; every prompt leaves no room for a response");
         return pairs;
     }
 

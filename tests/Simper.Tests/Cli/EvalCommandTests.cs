@@ -72,6 +72,30 @@ public class EvalCommandTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DpoAgainstItselfAsReferenceIsLn2WithZeroRewards(bool explicitReference)
+    {
+        var model = SharedData.Path("data", "stories260K");
+        using var folder = new TempFolder();
+        var pairs = folder.File("pairs.jsonl");
+        File.WriteAllLines(pairs,
+        [
+            "{\"prompt\": \"Once upon a time\", \"chosen\": \" there was a little cat.\", \"rejected\": \" the big sky fell down.\"}",
+            "{\"prompt\": \"Lily saw a dog\", \"chosen\": \" and she smiled.\", \"rejected\": \" purple seven.\"}",
+        ]);
+        List<string> args = ["eval", "--model", model, "--data", pairs, "--method", "dpo", "--beta", "0.3"];
+        if (explicitReference) args.AddRange(["--ref-model", model]);
+
+        var result = CliAssert.JsonObject(Support.Cli.Run([.. args]));
+
+        // With the policy as its own reference every log-ratio is 0: loss = -log sigmoid(0) = ln 2.
+        CliAssert.Close(Math.Log(2), result.GetProperty("loss").GetDouble(), 1e-12);
+        Assert.Equal(0, result.GetProperty("rewards/margins").GetDouble());
+        Assert.Equal(2, result.GetProperty("pairs").GetInt32());
+    }
+
     [SkippableFact]
     public void TextPairsNeedATokenizerAndTheErrorSaysSo()
     {
