@@ -7,7 +7,7 @@ namespace Simper.Runtime;
 public static class TorchRuntime
 {
     public static readonly string[] DeviceNames = ["cpu", "cuda"];
-    public static readonly string[] DtypeNames = ["float32", "bfloat16", "float16"];
+    public static readonly string[] DtypeNames = ["float32", "bfloat16", "float16", "float64"];
 
     /// <summary>"cpu", "cuda" or "cuda:N". CUDA needs the TorchSharp-cuda package in place of TorchSharp-cpu.</summary>
     public static Device ParseDevice(string name)
@@ -29,6 +29,7 @@ public static class TorchRuntime
         "float32" or "fp32" or "float" => ScalarType.Float32,
         "bfloat16" or "bf16" => ScalarType.BFloat16,
         "float16" or "fp16" or "half" => ScalarType.Float16,
+        "float64" or "fp64" or "double" => ScalarType.Float64,
         _ => throw new SimperException($"--dtype {name}: expected one of {string.Join(", ", DtypeNames)}"),
     };
 
