@@ -20,8 +20,14 @@ public static class CommandLine
 
     private static IEnumerable<Command> AllCommands() =>
     [
+        InitCommand.Create(),
+        GenerateCommand.Create(),
+        EvalCommand.Create(),
+        PerplexityCommand.Create(),
+        PreviewCommand.Create(),
         TrainCommand.Create(TrainingSettings.SftMethod),
         TrainCommand.Create("train"),
+        DemoCommand.Create(),
     ];
 
     public static int Run(string[] args)

@@ -1,3 +1,4 @@
+using Simper.Runtime;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Simper.Data;
@@ -51,41 +52,30 @@ public static class GenerateCommand
                 TopK = parse.GetValue(topK),
                 Seed = parse.GetValue(seed),
             };
-            var text = ModelText.Load(model.ModelDir(parse));
-            var rows = dataPath is null ? null : PromptRows.Read(dataPath, new DataOptions { Split = parse.GetValue(split) });
-            using var network = model.Load(parse);
-            var generator = new TextGenerator(network, text);
-
-            var prompts = rows is null
-                ? [parse.GetValue(chat) ? generator.EncodeChat([new ChatMessage("user", promptText!)]) : generator.EncodeText(promptText!)]
-                : rows.Select(r => r.Messages is null ? generator.EncodeText(r.Text!) : generator.EncodeChat(r.Messages)).ToList();
-            var count = parse.GetValue(samples);
-            var results = generator.Generate(prompts, count, options, parse.GetValue(batchSize),
-                Output.Progress("generated", prompts.Count * count));
-
-            if (rows is null)
+            if (dataPath is not null)
             {
-                foreach (var result in results) Console.Out.WriteLine(result.Text);
+                TorchRuntime.SetThreads(parse.GetValue(model.Threads));
+                var job = new GenerationJob
+                {
+                    ModelPath = model.ModelDir(parse), DataPath = dataPath, OutputPath = outputPath!,
+                    Samples = parse.GetValue(samples), BatchSize = parse.GetValue(batchSize), Options = options,
+                    Data = new DataOptions { Split = parse.GetValue(split) },
+                    Device = TorchRuntime.ParseDevice(parse.GetValue(model.Device)!),
+                    Dtype = TorchRuntime.ParseDtype(parse.GetValue(model.Dtype)!),
+                };
+                var written = job.Run(Output.Count("generated", every: 256));
+                Output.Log($"wrote {written} rows to {outputPath}");
                 return 0;
             }
-            WriteRows(outputPath!, rows, results);
-            Output.Log($"wrote {results.Count} rows to {outputPath}");
+            var text = ModelText.Load(model.ModelDir(parse));
+            using var network = model.Load(parse);
+            var generator = new TextGenerator(network, text);
+            var encoded = parse.GetValue(chat) ? generator.EncodeChat([new ChatMessage("user", promptText!)]) : generator.EncodeText(promptText!);
+            var results = generator.Generate([encoded], parse.GetValue(samples), options, parse.GetValue(batchSize),
+                Output.Progress("generated", parse.GetValue(samples)));
+            foreach (var result in results) Console.Out.WriteLine(result.Text);
             return 0;
         });
         return command;
-    }
-
-    private static void WriteRows(string path, IReadOnlyList<PromptRow> rows, IReadOnlyList<GeneratedText> results)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        using var writer = new StreamWriter(path);
-        foreach (var result in results)
-        {
-            var row = (JsonObject)rows[result.PromptIndex].Fields.DeepClone();
-            row["completion"] = result.Text;
-            row["sample"] = result.Sample;
-            writer.WriteLine(Output.ToJson(row));
-        }
     }
 }

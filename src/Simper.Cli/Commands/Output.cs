@@ -20,6 +20,12 @@ internal static class Output
         if (done % every == 0 || done == total) Log($"{label}: {done}/{total}");
     });
 
+    /// <summary>A progress sink printing "label: done" to stderr every <paramref name="every"/> items, when the total is not known up front.</summary>
+    public static IProgress<int> Count(string label, int every) => new SyncProgress(done =>
+    {
+        if (done % every == 0) Log($"{label}: {done}");
+    });
+
     /// <summary>Reports on the calling thread (System.Progress posts to the thread pool, which would reorder the log).</summary>
     private sealed class SyncProgress(Action<int> report) : IProgress<int>
     {

@@ -30,7 +30,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
     private string Samples => Path.Combine(DataDir, "samples.jsonl");
     private string Pairs => Path.Combine(DataDir, "pairs.jsonl");
     private string EvalPrompts => Path.Combine(DataDir, DemoData.EvalPromptsFile);
-    private int TotalStages => 6 + 2 * settings.Methods.Count * settings.LearningRates.Count;
+    private int TotalStages => 7 + 2 * settings.Methods.Count * settings.LearningRates.Count;
 
     public DemoResults Run()
     {
@@ -48,7 +48,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
             () => Train(SftJob()));
         Stage("generate", $"simper generate --model {SftDir} --data {Path.Combine(DataDir, DemoData.PairPromptsFile)} --output {Samples} " +
                           $"--num-samples {settings.SamplesPerPrompt} --temperature 1 --max-new-tokens {settings.MaxNewTokens} --seed {settings.Seed}",
-            () => SampleJob().Run(TextWriter.Null));
+            () => SampleJob().Run());
         Stage("pairs", $"simper demo pairs --samples {Samples} --output {Pairs} --seed {settings.Seed}", () =>
         {
             var summary = PreferencePairs.FromSamples(Samples, Pairs, settings.Seed);

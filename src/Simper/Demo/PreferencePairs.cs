@@ -27,7 +27,8 @@ public static class PreferencePairs
             var task = TaskCatalog.ForPrompt(group.Key);
             var completions = group.Select(r => r["completion"]!.GetValue<string>()).ToList();
             var right = completions.Where(c => task.Verify(group.Key, c)).Distinct().ToList();
-            var wrong = completions.Where(c => !task.Verify(group.Key, c)).Distinct().ToList();
+            // An empty completion is a wrong answer too, but preference data may not hold empty responses.
+            var wrong = completions.Where(c => c.Length > 0 && !task.Verify(group.Key, c)).Distinct().ToList();
             samples += completions.Count;
             correct += completions.Count(c => task.Verify(group.Key, c));
             if (right.Count == 0 || wrong.Count == 0) continue;

@@ -1,0 +1,55 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Simper.Checkpoints;
+using Simper.Data;
+using Simper.Text;
+using static TorchSharp.torch;
+
+namespace Simper.Generation;
+
+/// <summary>
+/// `simper generate --data`: completions for every prompt row of a file, written as JSONL rows that keep the input
+/// fields and add <c>completion</c> and <c>sample</c> (one row per sample). The output file appears only when complete.
+/// </summary>
+public sealed record GenerationJob
+{
+    public required string ModelPath { get; init; }
+    public required string DataPath { get; init; }
+    public required string OutputPath { get; init; }
+    public int Samples { get; init; } = 1;
+    public int BatchSize { get; init; } = 16;
+    public GenerationOptions Options { get; init; } = new();
+    public DataOptions Data { get; init; } = new();
+    public Device? Device { get; init; }
+    public ScalarType Dtype { get; init; } = ScalarType.Float32;
+
+    private static readonly JsonSerializerOptions LineJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Generates and writes the rows; returns how many were written.</summary>
+    public int Run(IProgress<int>? progress = null)
+    {
+        var text = ModelText.Load(ModelPath);
+        var rows = PromptRows.Read(DataPath, Data);
+        var (model, _) = PretrainedModel.Load(ModelPath, Dtype, Device ?? CPU);
+        using (model)
+        {
+            var generator = new TextGenerator(model, text);
+            var prompts = rows.Select(r => r.Messages is null ? generator.EncodeText(r.Text!) : generator.EncodeChat(r.Messages)).ToList();
+            var results = generator.Generate(prompts, Samples, Options, BatchSize, progress);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(OutputPath))!;
+            Directory.CreateDirectory(folder);
+            var temp = Path.Combine(folder, $".{Path.GetFileName(OutputPath)}.{Guid.NewGuid():N}.tmp");
+            using (var writer = new StreamWriter(temp))
+                foreach (var result in results)
+                {
+                    var row = (JsonObject)rows[result.PromptIndex].Fields.DeepClone();
+                    row["completion"] = result.Text;
+                    row["sample"] = result.Sample;
+                    writer.WriteLine(row.ToJsonString(LineJson));
+                }
+            File.Move(temp, OutputPath, overwrite: true);
+            return results.Count;
+        }
+    }
+}
