@@ -44,11 +44,14 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
     {
         if (Template is null)
             return EncodeText(PlainConversation(prompt), string.Concat(response.Select(m => m.Content)));
+        // Some templates render the prompt differently alone than inside the whole conversation (DeepSeek-R1 opens
+        // a <think> block in its generation prompt; Mistral moves the system message to the last user turn). As TRL
+        // does, the prompt is then the longest common prefix of the two renderings.
         var promptText = Template.Render(prompt, addGenerationPrompt: true);
         var wholeText = Template.Render([.. prompt, .. response], addGenerationPrompt: false);
-        if (!wholeText.StartsWith(promptText, StringComparison.Ordinal))
-            throw new SimperException(
-                "chat template: the conversation rendered up to the assistant turn is not a prefix of the whole rendered conversation, so the response cannot be separated from the prompt");
+        int common = 0;
+        while (common < promptText.Length && common < wholeText.Length && promptText[common] == wholeText[common]) common++;
+        promptText = promptText[..common];
         var whole = Tokenizer.Encode(wholeText, addSpecialTokens: false);
         var promptIds = Tokenizer.Encode(promptText, addSpecialTokens: false);
         int split = 0;

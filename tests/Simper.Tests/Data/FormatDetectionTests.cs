@@ -79,8 +79,8 @@ public class FormatDetectionTests
         using var temp = new TempFolder();
         var path = Jsonl(temp, "{\"prompt_input_ids\": [1, 2], \"completion_input_ids\": [3], \"label\": false}");
         var example = Assert.Single(DatasetLoader.LoadUnpaired(path, Defaults).Examples);
-        Assert.Equal([1, 2], example.Prompt.TokenIds);
-        Assert.Equal([3], example.Completion.TokenIds);
+        Assert.Equal([1, 2], example.Prompt.TokenIds!);
+        Assert.Equal([3], example.Completion.TokenIds!);
         Assert.False(example.Desirable);
     }
 

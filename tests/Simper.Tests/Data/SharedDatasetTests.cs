@@ -125,12 +125,12 @@ public class SharedDatasetTests
         Assert.Equal(6, result.Examples.Count);
         Assert.StartsWith("pre-tokenized preference", result.Format);
         var first = result.Examples[0];
-        Assert.Equal([99, 21, 34, 66, 80, 66, 88, 8, 41], first.Prompt.TokenIds);
-        Assert.Equal([59, 46, 41], first.Chosen.TokenIds);
-        Assert.Equal([40, 7], first.Rejected.TokenIds);
+        Assert.Equal([99, 21, 34, 66, 80, 66, 88, 8, 41], first.Prompt.TokenIds!);
+        Assert.Equal([59, 46, 41], first.Chosen.TokenIds!);
+        Assert.Equal([40, 7], first.Rejected.TokenIds!);
         Assert.Equal(-14.661796575370808, first.RefChosenLogps);
         Assert.Equal(-8.952585997494856, first.RefRejectedLogps);
-        Assert.Equal([30, 33, 47, 76, 53, 63, 58, 49], result.Examples[5].Rejected.TokenIds);
+        Assert.Equal([30, 33, 47, 76, 53, 63, 58, 49], result.Examples[5].Rejected.TokenIds!);
         Assert.Equal(-40.893741008908364, result.Examples[5].RefRejectedLogps);
         Assert.EndsWith("pairs.jsonl:6", result.Examples[5].Source.ToString());
     }
