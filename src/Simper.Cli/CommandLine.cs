@@ -27,6 +27,7 @@ public static class CommandLine
         PreviewCommand.Create(),
         TrainCommand.Create(TrainingSettings.SftMethod),
         TrainCommand.Create("train"),
+        PrecomputeRefCommand.Create(),
         DemoCommand.Create(),
     ];
 

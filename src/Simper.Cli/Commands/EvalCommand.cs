@@ -75,7 +75,7 @@ public static class EvalCommand
                 Description = $"{g.First().h.Help} ({string.Join(", ", g.Select(x => $"{x.Name} default {x.h.Default}"))})",
             });
 
-    private static TruncationOptions Truncation(int? maxLength, int? maxPromptLength)
+    internal static TruncationOptions Truncation(int? maxLength, int? maxPromptLength)
     {
         var max = maxLength ?? int.MaxValue;
         var maxPrompt = maxPromptLength ?? int.MaxValue;
@@ -85,7 +85,7 @@ public static class EvalCommand
         return new TruncationOptions(max, maxPrompt);
     }
 
-    private static IReadOnlyList<EncodedPair> Encode(string modelDir, string dataPath, DataOptions options, TruncationOptions truncation)
+    internal static IReadOnlyList<EncodedPair> Encode(string modelDir, string dataPath, DataOptions options, TruncationOptions truncation)
     {
         var examples = DataOptionsBinding.Logged(DatasetLoader.LoadPreferences(dataPath, options));
         var text = ModelText.TryLoad(modelDir);

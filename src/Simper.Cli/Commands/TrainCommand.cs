@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Simper.Data;
 using Simper.Objectives;
 using Simper.Training;
 
@@ -20,11 +19,9 @@ internal static class TrainCommand
         var model = CommonOptions.Model();
         var data = new Option<string>("--data") { Description = "Training data: JSONL, JSON, Parquet (optionally .gz), or a folder of them", Required = true };
         var output = CommonOptions.Output("Run folder: final model, checkpoints, metrics.jsonl, TensorBoard events, plots");
-        var split = new Option<string?>("--split") { Description = "Split to train on when --data is a dataset folder (e.g. train)" };
+        var dataOptions = new DataOptionsBinding();
         var evalData = new Option<string?>("--eval-data") { Description = "Evaluation data (file or folder); evaluated at --eval-steps and at the end" };
         var evalSplit = new Option<string?>("--eval-split") { Description = "Evaluation split of --data (or of --eval-data), e.g. test" };
-        var fieldMap = new Option<string?>("--field-map") { Description = "Map other field names, e.g. prompt=question,chosen=response_j,rejected=response_k" };
-        var skipBad = new Option<bool>("--skip-bad-rows") { Description = "Skip and count malformed rows instead of stopping at the first" };
         var refModel = new Option<string?>("--ref-model") { Description = "Reference model for dpo, ipo and kto (default: the starting model, frozen)" };
         var recipe = new Option<string?>("--config") { Description = "YAML or JSON recipe with any of these options; the command line overrides it" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the contents of a non-empty --output folder" };
@@ -34,8 +31,9 @@ internal static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         command.Options.Add(model);
-        foreach (var option in new Option[] { data, output, split, evalData, evalSplit, fieldMap, skipBad, refModel, recipe, overwrite, resume })
+        foreach (var option in new Option[] { data, output, evalData, evalSplit, refModel, recipe, overwrite, resume })
             command.Options.Add(option);
+        dataOptions.AddTo(command);
 
         var settingOptions = TrainingSettings.Options
             .Where(o => !(sft && o.Name == "method"))
@@ -67,7 +65,7 @@ internal static class TrainCommand
                 DataPath = parse.GetValue(data)!,
                 OutputPath = parse.GetValue(output)!,
                 Settings = settings,
-                Data = new DataOptions { Split = parse.GetValue(split), FieldMap = parse.GetValue(fieldMap), SkipBadRows = parse.GetValue(skipBad) },
+                Data = dataOptions.Read(parse),
                 EvalDataPath = parse.GetValue(evalData),
                 EvalSplit = parse.GetValue(evalSplit),
                 RefModelPath = parse.GetValue(refModel),
