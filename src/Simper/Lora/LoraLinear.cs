@@ -52,14 +52,22 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) // [..., in]
     {
         using var scope = torch.NewDisposeScope();
-        var result = nn.functional.linear(x, weight, bias); // [..., out]
-        if (lora_A is null || lora_B is null || !AdapterEnabled) return result.MoveToOuterDisposeScope();
+        long[] outputShape = [.. x.shape[..^1], OutFeatures];
+        var rows = x.reshape(-1, InFeatures); // [N, in]
+        var result = nn.functional.linear(rows, weight, bias); // [N, out]
+        if (lora_A is null || lora_B is null || !AdapterEnabled) return result.view(outputShape).MoveToOuterDisposeScope();
+
+        // As PEFT: the input is cast to the adapter's dtype and the update is added at that precision.
         var adapterType = lora_A.weight!.dtype;
-        var input = x.dtype == adapterType ? x : x.to(adapterType);
+        var input = rows.dtype == adapterType ? rows : rows.to(adapterType);
         if (lora_dropout is not null) input = lora_dropout.forward(input); // identity in eval mode
-        var delta = lora_B.forward(lora_A.forward(input)); // [..., out]
-        if (delta.dtype != result.dtype) delta = delta.to(result.dtype);
-        return result.add(delta, Scale).MoveToOuterDisposeScope();
+        var down = lora_A.forward(input); // [N, r]
+        var sum = result.dtype == adapterType ? result : result.to(adapterType);
+        // result + scale · down Bᵀ as one accumulating GEMM: no [N, out] temporary for the update. In place is safe
+        // because the base projection's backward needs only its inputs, not its output.
+        sum.addmm_(down, lora_B.weight!.t(), beta: 1, alpha: (float)Scale);
+        var output = sum.dtype == result.dtype ? sum : sum.to(result.dtype);
+        return output.view(outputShape).MoveToOuterDisposeScope();
     }
 
     /// <summary>
