@@ -1,5 +1,5 @@
+using Simper.Lora;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Simper.Models;
@@ -7,10 +7,10 @@ namespace Simper.Models;
 /// <summary>Multi-head self-attention with rotary positions and grouped-query key/value heads.</summary>
 public sealed class LlamaAttention : nn.Module
 {
-    public readonly Linear q_proj; // H -> NH*D
-    public readonly Linear k_proj; // H -> KV*D
-    public readonly Linear v_proj; // H -> KV*D
-    public readonly Linear o_proj; // NH*D -> H
+    public readonly LoraLinear q_proj; // H -> NH*D
+    public readonly LoraLinear k_proj; // H -> KV*D
+    public readonly LoraLinear v_proj; // H -> KV*D
+    public readonly LoraLinear o_proj; // NH*D -> H
     private readonly int numHeads, numKvHeads, headDim, layerIndex;
 
     public LlamaAttention(ModelConfig config, int layerIndex, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaAttention))
@@ -19,10 +19,10 @@ public sealed class LlamaAttention : nn.Module
         numKvHeads = config.NumKeyValueHeads;
         headDim = config.HeadDim;
         this.layerIndex = layerIndex;
-        q_proj = nn.Linear(config.HiddenSize, numHeads * headDim, config.QkvBias, device, dtype);
-        k_proj = nn.Linear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
-        v_proj = nn.Linear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
-        o_proj = nn.Linear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype);
+        q_proj = new LoraLinear(config.HiddenSize, numHeads * headDim, config.QkvBias, device, dtype);
+        k_proj = new LoraLinear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
+        v_proj = new LoraLinear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
+        o_proj = new LoraLinear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype);
         register_module(nameof(q_proj), q_proj);
         register_module(nameof(k_proj), k_proj);
         register_module(nameof(v_proj), v_proj);

@@ -1,5 +1,5 @@
+using Simper.Lora;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Simper.Models;
@@ -7,16 +7,16 @@ namespace Simper.Models;
 /// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
 public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
 {
-    public readonly Linear gate_proj; // H -> I
-    public readonly Linear up_proj;   // H -> I
-    public readonly Linear down_proj; // I -> H
+    public readonly LoraLinear gate_proj; // H -> I
+    public readonly LoraLinear up_proj;   // H -> I
+    public readonly LoraLinear down_proj; // I -> H
 
     public LlamaMLP(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaMLP))
     {
         var bias = config.MlpHasBias;
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, bias, device, dtype);
+        gate_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
+        up_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
+        down_proj = new LoraLinear(config.IntermediateSize, config.HiddenSize, bias, device, dtype);
         register_module(nameof(gate_proj), gate_proj);
         register_module(nameof(up_proj), up_proj);
         register_module(nameof(down_proj), down_proj);
