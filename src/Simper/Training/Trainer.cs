@@ -86,7 +86,8 @@ public sealed class Trainer<TExample>(
                 skipped++;
                 if (++nonFiniteInRow >= MaxConsecutiveNonFinite)
                     throw new SimperException(
-                        $"stopped at step {step + 1}: loss or gradient was not finite for {nonFiniteInRow} steps in a row; the last good checkpoint is kept in {run.Path}");
+                        $"stopped at step {step + 1}: loss or gradient was not finite for {nonFiniteInRow} steps in a row; " +
+                        (run.Checkpoints() is [.., var kept] ? $"the last good checkpoint is {kept.Path}" : $"no checkpoint had been saved in {run.Path}"));
             }
             step++;
             averaged[MetricNames.GradNorm] = gradNorm;
@@ -103,7 +104,8 @@ public sealed class Trainer<TExample>(
             }
             if (eval is { Count: > 0 } && settings.EvalSteps > 0 && step % settings.EvalSteps == 0 && step != totalSteps)
                 metrics.LogEvaluation(step, epoch, Evaluate(eval));
-            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps)
+            // A checkpoint taken amid non-finite steps is not a good one to return to; the previous one is kept.
+            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
                 SaveCheckpoint(step, epoch, optimizer, totalSteps, new(skipped, nonFiniteInRow, window));
         }
         progress.Finish();

@@ -96,7 +96,19 @@ public sealed record TrainingJob
             TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
             ResumeFrom = resumeProbe,
         };
-        return trainer.Train(train, eval);
+        try
+        {
+            return trainer.Train(train, eval);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk or a folder made read-only mid-run: checkpoints are renamed into place whole, so the newest
+            // one listed is complete.
+            string? kept = null;
+            try { kept = run.Checkpoints().LastOrDefault().Path; } catch (IOException) { } // the folder itself may be gone
+            throw new SimperException($"--output {OutputPath}: could not write the run ({e.Message.TrimEnd('.')}); " +
+                (kept is null ? "no complete checkpoint is left" : $"the last complete checkpoint is {kept}"), e);
+        }
     }
 
     private string ResumePath()

@@ -43,11 +43,12 @@ internal static class RunFixtures
         return path;
     }
 
-    /// <summary>`simper train` on a tiny run: one thread, micro-batches of two, one per step.</summary>
+    /// <summary>`simper train` on a tiny run: one thread, micro-batches of two, one per step, learning rate 1e-3 unless given.</summary>
     public static string[] Train(string model, string data, string output, params string[] more) =>
     [
         "train", "--model", model, "--data", data, "--output", output, "--batch-size", "2",
-        "--gradient-accumulation-steps", "1", "--threads", "1", "--learning-rate", "1e-3", .. more,
+        "--gradient-accumulation-steps", "1", "--threads", "1",
+        .. more.Contains("--learning-rate") ? more : [.. more, "--learning-rate", "1e-3"],
     ];
 
     /// <summary>Rewrites a safetensors file's JSON header (the tensor data is kept byte for byte).</summary>
