@@ -11,12 +11,19 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
 {
     public EncodingReport Report { get; } = new();
 
+    /// <summary>
+    /// The model's vocab_size, when known: a token id at or beyond it (only pre-tokenized rows can hold one) is an
+    /// error naming the row, rather than an index failure deep inside the model mid-run.
+    /// </summary>
+    public int? VocabSize { get; init; }
+
     public IReadOnlyList<EncodedPair> EncodePairs(IEnumerable<PreferenceExample> examples)
     {
         var encoded = new List<EncodedPair>();
         foreach (var example in examples)
         {
-            var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen), Encode(example.Prompt, example.Rejected));
+            var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen, example.Source),
+                Encode(example.Prompt, example.Rejected, example.Source));
             var prompt = TruncatePrompt(shared);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedPair(prompt, TruncateResponse(prompt, chosen), TruncateResponse(prompt, rejected),
@@ -39,7 +46,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
         var encoded = new List<EncodedCompletion>();
         foreach (var example in examples)
         {
-            var turn = Encode(example.Prompt, example.Completion);
+            var turn = Encode(example.Prompt, example.Completion, example.Source);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedCompletion(prompt, TruncateResponse(prompt, turn.Response), example.Desirable, example.Source));
@@ -52,7 +59,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
         var encoded = new List<EncodedSft>();
         foreach (var example in examples)
         {
-            var turn = example.Prompt is null ? EncodeWhole(example.Completion) : Encode(example.Prompt, example.Completion);
+            var turn = Encode(example.Prompt, example.Completion, example.Source);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedSft(prompt, TruncateResponse(prompt, turn.Response), example.Source));
@@ -82,6 +89,22 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
             SegmentKind.Text => encoder.EncodeText("", completion.Text!),
             _ => encoder.EncodeChat([], ToChat(completion.Messages!)),
         };
+    }
+
+    // A null prompt is language-modelling SFT; errors of the chat template are given the row they came from.
+    private EncodedTurn Encode(Prompt? prompt, Completion completion, RowSource source)
+    {
+        try { return InVocabulary(prompt is null ? EncodeWhole(completion) : Encode(prompt, completion), source); }
+        catch (TemplateException e) { throw new SimperException($"{source}: chat template failed: {e.Message}", e); }
+    }
+
+    private EncodedTurn InVocabulary(EncodedTurn turn, RowSource source)
+    {
+        if (VocabSize is not int size) return turn;
+        foreach (var id in turn.Prompt.Concat(turn.Response))
+            if (id < 0 || id >= size)
+                throw new SimperException($"{source}: token id {id} is outside the model's vocabulary; expected ids from 0 to {size - 1} (config.json vocab_size {size})");
+        return turn;
     }
 
     private int[] TruncatePrompt(int[] prompt)

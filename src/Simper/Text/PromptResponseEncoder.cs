@@ -1,3 +1,5 @@
+using Simper.Checkpoints;
+using Simper.Models;
 using Simper.Templates;
 using Simper.Tokenization;
 
@@ -81,8 +83,24 @@ public static class ModelText
     public static PromptResponseEncoder Load(string modelDir)
     {
         var tokenizer = ModelTokenizer.FromFolder(modelDir);
+        CheckFitsModel(tokenizer, modelDir);
         var template = tokenizer.ChatTemplate is { } source ? new ChatTemplate(source, tokenizer.BosToken, tokenizer.EosToken) : null;
         return new PromptResponseEncoder(tokenizer, template);
+    }
+
+    /// <summary>
+    /// A token id at or beyond the model's vocab_size would index past its embedding matrix mid-run, so a tokenizer
+    /// that can produce one is refused when the folder is read.
+    /// </summary>
+    private static void CheckFitsModel(ModelTokenizer tokenizer, string modelDir)
+    {
+        var configPath = Path.Combine(modelDir, PretrainedModel.ConfigFile);
+        if (!File.Exists(configPath)) return;
+        int modelVocab = ModelConfig.Load(configPath).VocabSize;
+        int tokenizerVocab = Math.Max(tokenizer.VocabSize, tokenizer.AddedTokens.Keys.DefaultIfEmpty(-1).Max() + 1);
+        if (tokenizerVocab > modelVocab)
+            throw new SimperException(
+                $"{modelDir}: the tokenizer has {tokenizerVocab} token ids but config.json vocab_size is {modelVocab}; expected a tokenizer vocabulary of at most vocab_size");
     }
 
     /// <summary>The folder's encoder, or null when it has no tokenizer files.</summary>

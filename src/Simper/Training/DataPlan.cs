@@ -35,11 +35,15 @@ public sealed class DataPlan(int examples, int batchSize, int accumulation, int 
     private int[] _cachedOrder = [];
 
     /// <summary>The permutation of epoch <paramref name="epoch"/>: a Fisher-Yates shuffle seeded by (seed, epoch).</summary>
+    /// <remarks>
+    /// The seed is mixed with plain arithmetic: <see cref="HashCode"/> is salted per process, which would give a
+    /// resumed process a different order. <c>new Random(int)</c> is the seeded generator whose sequence .NET keeps stable.
+    /// </remarks>
     public int[] Order(int epoch)
     {
         if (epoch == _cachedEpoch) return _cachedOrder;
         var order = Enumerable.Range(0, examples).ToArray();
-        new Random(HashCode.Combine(seed, epoch) ^ seed * 31 + epoch).Shuffle(order);
+        new Random(unchecked(seed * 1_000_003 + epoch)).Shuffle(order);
         (_cachedEpoch, _cachedOrder) = (epoch, order);
         return order;
     }

@@ -20,6 +20,18 @@ internal sealed class MetricsWindow
         _totals[name] = (sum + value * weight, total + weight);
     }
 
+    /// <summary>The running sums and weights, saved with a checkpoint so a resumed run logs the same averages.</summary>
+    public Dictionary<string, double[]> Save() =>
+        _totals.ToDictionary(kv => kv.Key, kv => new[] { kv.Value.Sum, kv.Value.Weight }, StringComparer.Ordinal);
+
+    public static MetricsWindow Restore(IReadOnlyDictionary<string, double[]>? saved)
+    {
+        var window = new MetricsWindow();
+        foreach (var (name, totals) in saved ?? new Dictionary<string, double[]>())
+            if (totals is [var sum, var weight]) window._totals[name] = (sum, weight);
+        return window;
+    }
+
     public Dictionary<string, double> Mean() =>
         _totals.ToDictionary(kv => kv.Key, kv => kv.Value.Weight == 0 ? double.NaN : kv.Value.Sum / kv.Value.Weight, StringComparer.Ordinal);
 }

@@ -47,6 +47,7 @@ public sealed class RunFolder
         {
             throw new SimperException($"--output {path}: not writable ({e.Message})", e);
         }
+        if (resume) RemoveLeftovers(full);
         return new RunFolder(full);
     }
 
@@ -83,11 +84,30 @@ public sealed class RunFolder
         {
             PretrainedModel.Save(model, model.Config, System.IO.Path.Combine(staging, "model"), dtype, copyTokenizerFrom: tokenizerFrom);
             MoveContents(System.IO.Path.Combine(staging, "model"), staging);
+            Directory.Delete(System.IO.Path.Combine(staging, "model"));
             OptimizerCheckpoint.Save(optimizer, System.IO.Path.Combine(staging, OptimizerCheckpoint.FileName));
             state.Save(System.IO.Path.Combine(staging, TrainerState.FileName));
         });
         if (keep > 0)
-            foreach (var (_, old) in Checkpoints().SkipLast(keep)) Directory.Delete(old, recursive: true);
+            foreach (var (_, old) in Checkpoints().SkipLast(keep)) DeleteCheckpoint(old);
+    }
+
+    // Renamed out of the checkpoint-N namespace first, so a crash mid-delete never leaves a half-deleted folder
+    // that still looks like a checkpoint; the leftover is removed when the run is next opened.
+    private static void DeleteCheckpoint(string path)
+    {
+        var doomed = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, $".{System.IO.Path.GetFileName(path)}.old-{Guid.NewGuid():N}");
+        Directory.Move(path, doomed);
+        Directory.Delete(doomed, recursive: true);
+    }
+
+    /// <summary>Removes what an interrupted run left behind: hidden staging folders and temporary files, none of which is ever read.</summary>
+    private static void RemoveLeftovers(string path)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(path, ".*"))
+            if (System.IO.Path.GetFileName(dir) is var name && (name.StartsWith("." + CheckpointPrefix, StringComparison.Ordinal) || name.Contains(".final-", StringComparison.Ordinal)))
+                Directory.Delete(dir, recursive: true);
+        foreach (var file in Directory.EnumerateFiles(path, "*.tmp-*")) System.IO.File.Delete(file);
     }
 
     /// <summary>Writes the final model at the folder's root, each file renamed into place once complete.</summary>

@@ -41,20 +41,20 @@ public sealed class Trainer<TExample>(
         var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
             settings.AdamEpsilon, settings.WeightDecay);
 
-        int step = 0;
+        int step = 0, skipped = 0, nonFiniteInRow = 0;
+        var window = new MetricsWindow();
         if (ResumeFrom is not null)
         {
             var state = TrainerState.Load(Path.Combine(ResumeFrom, TrainerState.FileName));
             OptimizerCheckpoint.Load(optimizer, Path.Combine(ResumeFrom, OptimizerCheckpoint.FileName));
             state.Rng.Restore();
-            step = state.GlobalStep;
+            (step, skipped, nonFiniteInRow) = (state.GlobalStep, state.SkippedSteps, state.NonFiniteInRow);
+            window = MetricsWindow.Restore(state.LogWindow);
             MetricsLog.DropAfter(run.File(MetricsLog.FileName), step);
         }
 
         using var metrics = new MetricsLog(run.Path);
         var reporter = new ProgressReporter(progress, totalSteps);
-        var window = new MetricsWindow();
-        int skipped = 0, nonFiniteInRow = 0;
         model.train();
         while (step < totalSteps)
         {
@@ -86,7 +86,8 @@ public sealed class Trainer<TExample>(
                 skipped++;
                 if (++nonFiniteInRow >= MaxConsecutiveNonFinite)
                     throw new SimperException(
-                        $"stopped at step {step + 1}: loss or gradient was not finite for {nonFiniteInRow} steps in a row; the last good checkpoint is kept in {run.Path}");
+                        $"stopped at step {step + 1}: loss or gradient was not finite for {nonFiniteInRow} steps in a row; " +
+                        (run.Checkpoints() is [.., var kept] ? $"the last good checkpoint is {kept.Path}" : $"no checkpoint had been saved in {run.Path}"));
             }
             step++;
             averaged[MetricNames.GradNorm] = gradNorm;
@@ -103,14 +104,15 @@ public sealed class Trainer<TExample>(
             }
             if (eval is { Count: > 0 } && settings.EvalSteps > 0 && step % settings.EvalSteps == 0 && step != totalSteps)
                 metrics.LogEvaluation(step, epoch, Evaluate(eval));
-            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps)
-                SaveCheckpoint(step, epoch, optimizer, totalSteps);
+            // A checkpoint taken amid non-finite steps is not a good one to return to; the previous one is kept.
+            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
+                SaveCheckpoint(step, epoch, optimizer, totalSteps, new(skipped, nonFiniteInRow, window));
         }
         progress.Finish();
 
         var final = eval is { Count: > 0 } ? Evaluate(eval) : new Dictionary<string, double>();
         if (final.Count > 0) metrics.LogEvaluation(step, plan.EpochAt(step), final);
-        SaveCheckpoint(step, plan.EpochAt(step), optimizer, totalSteps);
+        SaveCheckpoint(step, plan.EpochAt(step), optimizer, totalSteps, new(skipped, nonFiniteInRow, window));
         run.SaveFinalModel(model, TorchRuntimeDtype(), TokenizerSource);
         TrainingPlots.Write(metrics.FilePath, run.Path);
         return new TrainingSummary(step, skipped, final, clock.Elapsed);
@@ -140,12 +142,15 @@ public sealed class Trainer<TExample>(
         return nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), limit);
     }
 
-    private void SaveCheckpoint(int step, double epoch, optim.Optimizer optimizer, int totalSteps)
+    private readonly record struct RunCounters(int Skipped, int NonFiniteInRow, MetricsWindow Window);
+
+    private void SaveCheckpoint(int step, double epoch, optim.Optimizer optimizer, int totalSteps, RunCounters counters)
     {
         var state = new TrainerState
         {
             GlobalStep = step, Epoch = epoch, MaxSteps = totalSteps, DataSeed = settings.Seed,
             DataPosition = step * settings.GradientAccumulationSteps, Rng = RngState.Capture(),
+            SkippedSteps = counters.Skipped, NonFiniteInRow = counters.NonFiniteInRow, LogWindow = counters.Window.Save(),
         };
         run.SaveCheckpoint(step, model, (TorchSharp.Modules.OptimizerHelper)optimizer, state, TorchRuntimeDtype(),
             TokenizerSource, settings.SaveTotalLimit);

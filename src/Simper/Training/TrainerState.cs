@@ -47,8 +47,20 @@ public sealed class TrainerState
     [JsonPropertyName("best_metric")] public double? BestMetric { get; set; }
     [JsonPropertyName("best_model_checkpoint")] public string? BestModelCheckpoint { get; set; }
     [JsonPropertyName("rng_state")] public RngState Rng { get; set; } = new();
+    /// <summary>Steps skipped so far because their loss or gradient was not finite, and how many of the last ones in a row.</summary>
+    [JsonPropertyName("skipped_steps")] public int SkippedSteps { get; set; }
+    [JsonPropertyName("non_finite_in_row")] public int NonFiniteInRow { get; set; }
+    /// <summary>
+    /// Metric sums and weights of the steps since the last logged line ([sum, weight] by name), so a run resumed
+    /// between two logging steps writes the same averages as an uninterrupted one.
+    /// </summary>
+    [JsonPropertyName("log_window")] public Dictionary<string, double[]>? LogWindow { get; set; }
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Named literals let a non-finite loss in the logging window round-trip.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public void Save(string path) => AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, Json));
 

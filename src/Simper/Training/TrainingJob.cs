@@ -38,20 +38,21 @@ public sealed record TrainingJob
         var dtype = TorchRuntime.ParseDtype(settings.DType);
         var truncation = new TruncationOptions(settings.MaxLength, settings.MaxPromptLength, settings.TruncationMode == "keep_end");
         var text = ModelText.TryLoad(ModelPath);
-        var encoder = new ExampleEncoder(text ?? NoTokenizer(), truncation);
-        var evalEncoder = new ExampleEncoder(text ?? NoTokenizer(), truncation);
+        var vocabSize = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile)).VocabSize;
+        var encoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
+        var evalEncoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
         var evalPath = EvalDataPath ?? (EvalSplit is null ? null : DataPath);
         var evalOptions = Data with { Split = EvalSplit ?? Data.Split };
 
         return settings.Method switch
         {
             TrainingSettings.SftMethod => Train(progress, log, device, dtype,
-                encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data), log)),
-                evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions), log)),
+                encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data))),
+                evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions))),
                 encoder.Report, (policy, pad) => new SftBatchLoss(pad)),
             "kto" => Train(progress, log, device, dtype,
-                encoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(DataPath, Data), log)),
-                evalPath is null ? null : evalEncoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(evalPath, evalOptions), log)),
+                encoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(DataPath, Data))),
+                evalPath is null ? null : evalEncoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(evalPath, evalOptions))),
                 encoder.Report, (policy, pad) => new UnpairedBatchLoss(Objective(), ReferenceModel(device, dtype), pad)),
             _ => TrainPairs(progress, log, device, dtype, encoder, evalEncoder, evalPath, evalOptions),
         };
@@ -61,8 +62,8 @@ public sealed record TrainingJob
         TorchSharp.torch.ScalarType dtype, ExampleEncoder encoder, ExampleEncoder evalEncoder, string? evalPath, DataOptions evalOptions)
     {
         var objective = Objective();
-        var train = encoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(DataPath, Data), log));
-        var eval = evalPath is null ? null : evalEncoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(evalPath, evalOptions), log));
+        var train = encoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(DataPath, Data)));
+        var eval = evalPath is null ? null : evalEncoder.EncodePairs(Loaded(DatasetLoader.LoadPreferences(evalPath, evalOptions)));
         bool precomputed = train.All(p => p.RefChosenLogps is not null && p.RefRejectedLogps is not null)
                            && (eval ?? []).All(p => p.RefChosenLogps is not null && p.RefRejectedLogps is not null);
         return Train(progress, log, device, dtype, train, eval, encoder.Report, (policy, pad) =>
@@ -77,7 +78,6 @@ public sealed record TrainingJob
         TorchSharp.torch.ScalarType dtype, IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval, EncodingReport report,
         Func<LlamaForCausalLM, int, IBatchLoss<TExample>> makeLoss)
     {
-        log.WriteLine($"data: {report}");
         if (train.Count == 0)
             throw new SimperException($"{DataPath}: no example fits --max-length {Settings.MaxLength}" +
                                       (report.DroppedRows.Count > 0 ? $" (first dropped at {report.DroppedRows[0]})" : ""));
@@ -87,6 +87,8 @@ public sealed record TrainingJob
         var loss = makeLoss(policy, padId);
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
         if (Resume is null) TrainingRecipe.Save(Settings, run.File(RunFolder.SettingsFile));
+        log.Write(_dataNotes);
+        log.WriteLine($"data: {report}");
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
                       $"; writing to {run.Path}");
         var trainer = new Trainer<TExample>(policy, loss, Settings, run, progress)
@@ -94,7 +96,19 @@ public sealed record TrainingJob
             TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
             ResumeFrom = resumeProbe,
         };
-        return trainer.Train(train, eval);
+        try
+        {
+            return trainer.Train(train, eval);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk or a folder made read-only mid-run: checkpoints are renamed into place whole, so the newest
+            // one listed is complete.
+            string? kept = null;
+            try { kept = run.Checkpoints().LastOrDefault().Path; } catch (IOException) { } // the folder itself may be gone
+            throw new SimperException($"--output {OutputPath}: could not write the run ({e.Message.TrimEnd('.')}); " +
+                (kept is null ? "no complete checkpoint is left" : $"the last complete checkpoint is {kept}"), e);
+        }
     }
 
     private string ResumePath()
@@ -115,10 +129,13 @@ public sealed record TrainingJob
         return text?.Tokenizer.PadTokenId ?? text?.Tokenizer.EosTokenId ?? config.PadTokenId ?? config.EosTokenIds.FirstOrDefault();
     }
 
-    private static IReadOnlyList<T> Loaded<T>(DatasetLoadResult<T> result, TextWriter log)
+    // Notes about the data are printed once every input has been checked, so a failing run prints its error alone.
+    private readonly StringWriter _dataNotes = new();
+
+    private IReadOnlyList<T> Loaded<T>(DatasetLoadResult<T> result)
     {
         if (result.SkippedRows > 0)
-            log.WriteLine($"skipped {result.SkippedRows} bad rows; first: {result.Problems.FirstOrDefault()}");
+            _dataNotes.WriteLine($"skipped {result.SkippedRows} bad rows; first: {result.Problems.FirstOrDefault()}");
         return result.Examples;
     }
 
