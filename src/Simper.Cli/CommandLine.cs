@@ -34,6 +34,12 @@ public static class CommandLine
     public static int Run(string[] args)
     {
         var parse = Build().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, like every other user error; `--help` shows the options.
+            Console.Error.WriteLine($"error: {parse.Errors[0].Message} (see --help)");
+            return UserError;
+        }
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

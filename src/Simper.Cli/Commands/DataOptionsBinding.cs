@@ -30,7 +30,6 @@ internal sealed class DataOptionsBinding
     /// <summary>Logs what loading skipped, so no row disappears silently.</summary>
     public static IReadOnlyList<T> Logged<T>(DatasetLoadResult<T> loaded)
     {
-        Output.Log($"read {loaded.Examples.Count} examples ({loaded.Format})");
         if (loaded.SkippedRows > 0) Output.Log($"skipped {loaded.SkippedRows} bad rows; the first: {loaded.Problems[0]}");
         return loaded.Examples;
     }

@@ -36,9 +36,12 @@ public sealed record TrainingJob
         TorchRuntime.SetThreads(settings.Threads);
         var device = TorchRuntime.ParseDevice(settings.Device);
         var dtype = TorchRuntime.ParseDtype(settings.DType);
-        var truncation = new TruncationOptions(settings.MaxLength, settings.MaxPromptLength, settings.TruncationMode == "keep_end");
+        var config = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile));
+        // Positions beyond max_position_embeddings were never trained (and break rotary scaling); cap sequences there.
+        var maxLength = Math.Min(settings.MaxLength, config.MaxPositionEmbeddings);
+        var truncation = new TruncationOptions(maxLength, Math.Min(settings.MaxPromptLength, maxLength - 1), settings.TruncationMode == "keep_end");
         var text = ModelText.TryLoad(ModelPath);
-        var vocabSize = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile)).VocabSize;
+        var vocabSize = config.VocabSize;
         var encoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
         var evalEncoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
         var evalPath = EvalDataPath ?? (EvalSplit is null ? null : DataPath);
