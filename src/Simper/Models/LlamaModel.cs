@@ -40,7 +40,7 @@ public sealed class LlamaModel : nn.Module
         using var scope = torch.NewDisposeScope();
         var (B, T) = (inputIds.size(0), inputIds.size(1));
         if (packed is not null && (B != 1 || T != packed.Length || cache is not null || attentionMask is not null))
-            throw new ArgumentException($"a packed row is one sequence of {packed.Length} tokens without cache or mask; got input [{B}, {T}]");
+            throw new ArgumentException($"a packed row is one batch row of {packed.Length} tokens, without cache or attention mask; got input [{B}, {T}]");
         var past = cache?.Length ?? 0;
         positionIds ??= (torch.arange(past, past + T, device: inputIds.device).unsqueeze(0).expand(B, T)); // [B, T]
         var x = embed_tokens.forward(inputIds); // [B, T, H]

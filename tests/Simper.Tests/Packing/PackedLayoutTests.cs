@@ -48,10 +48,19 @@ public class PackedLayoutTests
         Assert.Equal([10], Seen(10));              // padding sees only itself
     }
 
-    [Fact]
-    public void PerBlockAttentionEqualsDenseMaskedAttention()
+    public static TheoryData<AttentionBlock[]> Layouts => new()
     {
-        var packed = new PackedAttention([new AttentionBlock(0, 4), new AttentionBlock(4, 3, 0, 2), new AttentionBlock(7, 1), new AttentionBlock(8, 5)]);
+        // Causal sequences of different lengths (stacked without a mask).
+        new[] { new AttentionBlock(0, 4), new AttentionBlock(4, 1), new AttentionBlock(5, 6), new AttentionBlock(11, 2) },
+        // Shared prefixes, one reaching back across groups.
+        new[] { new AttentionBlock(0, 4), new AttentionBlock(4, 3, 0, 2), new AttentionBlock(7, 1), new AttentionBlock(8, 5, 2, 5) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public void PackedAttentionEqualsDenseMaskedAttention(AttentionBlock[] blocks)
+    {
+        var packed = new PackedAttention(blocks);
         using var scope = torch.NewDisposeScope();
         var generator = new torch.Generator(3);
         Tensor Random() => torch.randn([1, 2, 13, 4], dtype: ScalarType.Float64, generator: generator);
