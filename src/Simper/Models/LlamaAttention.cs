@@ -34,7 +34,8 @@ public sealed class LlamaAttention : nn.Module
     /// <param name="sin">[B, T, D]</param>
     /// <param name="mask">[B or 1, 1, T, S] boolean, or null for plain causal attention</param>
     /// <param name="cache">keys/values of earlier positions, extended in place</param>
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    /// <param name="packed">for a packed row (B = 1): which positions attend to which, instead of a mask</param>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null)
     {
         using var scope = torch.NewDisposeScope();
         var (B, T) = (x.size(0), x.size(1));
@@ -52,7 +53,8 @@ public sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(groups, dim: 1); // [B, NH, S, D]
             v = v.repeat_interleave(groups, dim: 1);
         }
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && T > 1); // [B, NH, T, D]
+        var attended = packed?.Attend(q, k, v)
+            ?? nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && T > 1); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim); // [B, T, NH*D]
         return o_proj.forward(merged).MoveToOuterDisposeScope(); // [B, T, H]
     }

@@ -23,10 +23,10 @@ public sealed class LlamaDecoderLayer : nn.Module
         register_module(nameof(post_attention_layernorm), post_attention_layernorm);
     }
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache) // x: [B, T, H]
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null) // x: [B, T, H]
     {
         using var scope = torch.NewDisposeScope();
-        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache); // [B, T, H]
+        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, packed); // [B, T, H]
         var output = h + mlp.forward(post_attention_layernorm.forward(h));                // [B, T, H]
         return output.MoveToOuterDisposeScope();
     }

@@ -51,9 +51,12 @@ public sealed class LlamaForCausalLM : nn.Module
         return Logits(hidden).MoveToOuterDisposeScope();                         // [B, T, V]
     }
 
-    /// <summary>Final hidden states [B, T, H] (after the last norm, before the head), for chunk-wise log-probs.</summary>
-    public Tensor HiddenStates(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null) =>
-        model.forward(inputIds, positionIds, attentionMask, cache);
+    /// <summary>
+    /// Final hidden states [B, T, H] (after the last norm, before the head), for chunk-wise log-probs.
+    /// <paramref name="packed"/>: a packed row [1, N] of independent sequences, see <see cref="PackedAttention"/>.
+    /// </summary>
+    public Tensor HiddenStates(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null, PackedAttention? packed = null) =>
+        model.forward(inputIds, positionIds, attentionMask, cache, packed);
 
     /// <summary>Applies the output head: hidden [..., H] -> logits [..., V].</summary>
     public Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, OutputWeight);

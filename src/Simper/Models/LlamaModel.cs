@@ -24,17 +24,34 @@ public sealed class LlamaModel : nn.Module
         register_module(nameof(rotary_emb), rotary_emb);
     }
 
-    /// <summary>See <see cref="LlamaForCausalLM.forward"/> for the arguments. Returns final hidden states [B, T, H].</summary>
-    public Tensor forward(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null)
+    /// <summary>
+    /// Keep only each decoder layer's input during the forward pass and recompute the layer in the backward pass
+    /// (one extra forward per layer), so training holds one [B, T, H] tensor per layer instead of all activations.
+    /// Applies only while gradients are enabled; gradients are unchanged.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>
+    /// See <see cref="LlamaForCausalLM.forward"/> for the arguments; <paramref name="packed"/> describes a packed row
+    /// (B = 1, no cache, no attention mask) whose sequences attend only within themselves. Returns final hidden states [B, T, H].
+    /// </summary>
+    public Tensor forward(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null, PackedAttention? packed = null)
     {
         using var scope = torch.NewDisposeScope();
         var (B, T) = (inputIds.size(0), inputIds.size(1));
+        if (packed is not null && (B != 1 || T != packed.Length || cache is not null || attentionMask is not null))
+            throw new ArgumentException($"a packed row is one batch row of {packed.Length} tokens, without cache or attention mask; got input [{B}, {T}]");
         var past = cache?.Length ?? 0;
         positionIds ??= (torch.arange(past, past + T, device: inputIds.device).unsqueeze(0).expand(B, T)); // [B, T]
         var x = embed_tokens.forward(inputIds); // [B, T, H]
         var (cos, sin) = rotary_emb.forward(positionIds, x.dtype); // [B, T, D] each
-        var mask = AttentionMasks.For(attentionMask, T, past, inputIds.device); // [B, 1, T, S] or null
-        foreach (var layer in layers) x = layer.forward(x, cos, sin, mask, cache);
+        var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
+        var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
+        // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
+        // and the layers' own parameters would then never get theirs.
+        if (checkpoint && !x.requires_grad) x = x.detach().requires_grad_(true);
+        foreach (var layer in layers)
+            x = checkpoint ? LayerCheckpoint.Run(layer, x, cos, sin, mask, packed) : layer.forward(x, cos, sin, mask, cache, packed);
         return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H]
     }
 }

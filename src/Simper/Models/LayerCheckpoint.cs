@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Simper.Models;
+
+/// <summary>
+/// Gradient checkpointing of one decoder layer as a custom autograd function: the forward pass runs without a graph
+/// and saves only the layer's input; the backward pass replays the layer on that input with gradients enabled and
+/// back-propagates through the replay, which accumulates the layer's parameter gradients and yields the input's.
+/// The layer has no randomness (no dropout), so the replay reproduces the forward exactly.
+/// </summary>
+internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
+{
+    public override string Name => nameof(LayerCheckpoint);
+
+    /// <summary>The layer applied to x [B, T, H]; graph-wise a single node whose backward recomputes the layer.</summary>
+    public static Tensor Run(LlamaDecoderLayer layer, Tensor x, Tensor cos, Tensor sin, Tensor? mask, PackedAttention? packed) =>
+        apply(x, new Replay(layer, Keep(cos), Keep(sin), mask is null ? null : Keep(mask), packed));
+
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    {
+        var (x, replay) = ((Tensor)vars[0], (Replay)vars[1]);
+        ctx.save_for_backward([x]);
+        ctx.save_data(nameof(Replay), replay);
+        return replay.Layer.forward(x, replay.Cos, replay.Sin, replay.Mask, null, replay.Packed); // [B, T, H]
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    {
+        var replay = (Replay)ctx.get_data(nameof(Replay));
+        using var scope = torch.NewDisposeScope();
+        var saved = ctx.get_saved_variables()[0];
+        Tensor inputGrad;
+        using (torch.enable_grad())
+        {
+            var input = saved.detach().requires_grad_(true);                                               // [B, T, H]
+            var output = replay.Layer.forward(input, replay.Cos, replay.Sin, replay.Mask, null, replay.Packed); // [B, T, H]
+            torch.autograd.backward([output], [gradOutput]);
+            inputGrad = input.grad!;
+        }
+        replay.Dispose();
+        // One gradient per forward argument: the input's, and none for the replay description.
+        return [inputGrad.MoveToOuterDisposeScope(), null!];
+    }
+
+    /// <summary>
+    /// A handle of its own on a tensor the caller's dispose scope will free before the backward pass runs; the
+    /// storage is shared, not copied.
+    /// </summary>
+    private static Tensor Keep(Tensor t) => t.alias().DetachFromDisposeScope();
+
+    /// <summary>Everything besides the input that the layer needs to run again.</summary>
+    private sealed record Replay(LlamaDecoderLayer Layer, Tensor Cos, Tensor Sin, Tensor? Mask, PackedAttention? Packed) : IDisposable
+    {
+        public void Dispose()
+        {
+            Cos.Dispose();
+            Sin.Dispose();
+            Mask?.Dispose();
+        }
+    }
+}
