@@ -18,7 +18,7 @@ public enum PairPacking
 }
 
 /// <summary>Summed response log-probabilities of a micro-batch of preference pairs; every tensor is [B].</summary>
-public sealed class PairScores(SequenceScores all, int pairs) : IDisposable
+public sealed class PairForwardScores(SequenceScores all, int pairs) : IDisposable
 {
     public Tensor ChosenSum { get; } = all.Sum[..pairs];
     public Tensor RejectedSum { get; } = all.Sum[pairs..];
@@ -42,7 +42,7 @@ public sealed class PairScores(SequenceScores all, int pairs) : IDisposable
 /// <summary>Scores preference pairs under a model; every packing gives the same sums and gradients.</summary>
 public static class PairForward
 {
-    public static PairScores Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Chosen, int[] Rejected)> pairs, PairPacking mode, int padId)
+    public static PairForwardScores Score(LlamaForCausalLM model, IReadOnlyList<(int[] Prompt, int[] Chosen, int[] Rejected)> pairs, PairPacking mode, int padId)
     {
         if (pairs.Count == 0) throw new ArgumentException("cannot score an empty batch", nameof(pairs));
         var b = pairs.Count;
@@ -55,7 +55,7 @@ public static class PairForward
             PairPacking.SharedPromptPaddingFree => ScoredPositions.Packed(model, PairsRow(pairs), 2 * b),
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown pair packing"),
         };
-        return new PairScores(all, b);
+        return new PairForwardScores(all, b);
     }
 
     /// <summary>Pair i's chosen response is sequence i, its rejected response sequence B + i.</summary>

@@ -49,7 +49,7 @@ internal static class PackingFixtures
     }
 
     /// <summary>SimPER's loss: mean over pairs of −exp(S_w/|y_w|) + exp(S_l/|y_l|).</summary>
-    public static Tensor SimperLoss(PairScores s) =>
+    public static Tensor SimperLoss(PairForwardScores s) =>
         (-(s.ChosenSum / s.ChosenCount).exp() + (s.RejectedSum / s.RejectedCount).exp()).mean();
 
     /// <summary>The SimPER loss's gradient for every parameter (by name), as doubles.</summary>
