@@ -68,6 +68,7 @@ internal static class DemoCommand
         command.Subcommands.Add(DataCommand());
         command.Subcommands.Add(PairsCommand());
         command.Subcommands.Add(ScoreCommand());
+        command.Subcommands.Add(ReportCommand());
         return command;
     }
 
@@ -115,6 +116,21 @@ internal static class DemoCommand
             var score = new ModelScore(parse.GetValue(model)!, null, result.AccuracyByFamily, result.Prompts);
             if (parse.GetValue(output) is { } path) AccuracyScoring.Write(path, score);
             Console.Out.WriteLine(JsonSerializer.Serialize(score));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ReportCommand()
+    {
+        var command = new Command("report", "Rebuild report.md, report.json and the plots from a demo folder's scores and runs. Example: simper demo report --output demo");
+        var output = CommonOptions.Output("The demo folder (holding scores/ and runs/)");
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            var results = DemoRun.Read(parse.GetValue(output)!);
+            DemoReport.Write(results, parse.GetValue(output)!);
+            Console.Out.Write(DemoReport.Table(results, TableView.BestLearningRate));
             return 0;
         });
         return command;

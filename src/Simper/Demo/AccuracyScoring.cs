@@ -16,9 +16,24 @@ public static class AccuracyScoring
             return AccuracyEvaluator.Score(model, ModelText.Load(modelDir), DemoData.ReadPrompts(promptsPath), maxNewTokens);
     }
 
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
     public static void Write(string path, ModelScore score)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, JsonSerializer.Serialize(score, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(score, Json));
+    }
+
+    public static ModelScore Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelScore>(File.ReadAllText(path), Json)
+                   ?? throw new SimperException($"{path}: expected a score object, found null");
+        }
+        catch (JsonException e)
+        {
+            throw new SimperException($"{path}: not a score written by simper demo score ({e.Message})", e);
+        }
     }
 }

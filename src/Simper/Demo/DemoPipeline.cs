@@ -37,6 +37,8 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         _clock.Start();
         torch.set_num_threads(settings.Threads);
         Directory.CreateDirectory(output);
+        // Scores of an earlier demo in this folder would otherwise join this report.
+        if (Directory.Exists(ScoresDir)) Directory.Delete(ScoresDir, recursive: true);
         Stage("init", $"simper init --output {BaseDir} --hidden-size {settings.Model.HiddenSize} --layers {settings.Model.NumHiddenLayers} " +
                       $"--heads {settings.Model.NumAttentionHeads} --kv-heads {settings.Model.NumKeyValueHeads} --intermediate-size {settings.Model.IntermediateSize} " +
                       $"--max-positions {settings.Model.MaxPositionEmbeddings} --tie-word-embeddings --seed {settings.Seed} --overwrite",
@@ -55,20 +57,23 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
             log.WriteLine($"      {summary.Samples} samples, {summary.Correct} right; {summary.Pairs} pairs from {summary.Prompts} prompts");
             if (summary.Pairs == 0) throw new SimperException("the SFT model's samples gave no pair (all right or all wrong); train longer or change --seed");
         });
-        var scores = new List<ModelScore> { Score(DemoResults.SftMethod, null, SftDir) };
-        var curves = new List<TrainingCurve>();
+        Score(DemoResults.SftMethod, null, SftDir);
         foreach (var lr in settings.LearningRates)
             foreach (var method in settings.Methods)
             {
-                var run = Path.Combine(output, "runs", $"{method}-lr{Format(lr)}");
+                var run = Path.Combine(output, DemoRun.RunsFolder, DemoRun.RunName(method, lr));
                 Stage($"train {method} lr {Format(lr)}",
                     Command("train", SftDir, Pairs, run, method, lr, settings.AlignEpochs, settings.AlignBatchSize),
                     () => Train(AlignJob(method, lr, run)));
-                curves.Add(Curve(method, lr, run));
-                scores.Add(Score(method, lr, run));
+                Score(method, lr, run);
             }
-        var results = new DemoResults([.. TaskCatalog.All.Select(t => t.Name)], scores, curves, settings.Describe(), _commands);
-        Stage("report", $"simper demo report --output {output}", () => DemoReport.Write(results, output));
+        DemoResults results = null!;
+        Stage("report", $"simper demo report --output {output}", () =>
+        {
+            DemoRun.SaveDescription(output, settings.Describe(), _commands);
+            results = DemoRun.Read(output);
+            DemoReport.Write(results, output);
+        });
         log.WriteLine($"done in {_clock.Elapsed:mm\\:ss}; report: {Path.Combine(output, "report.md")}");
         return results;
     }
@@ -82,19 +87,17 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         log.WriteLine($"      {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
     }
 
-    private ModelScore Score(string method, double? lr, string modelDir)
+    private void Score(string method, double? lr, string modelDir)
     {
-        var name = lr is null ? method : $"{method}-lr{Format(lr.Value)}";
-        ModelScore? score = null;
-        Stage($"score {name}", $"simper demo score --model {modelDir} --data {EvalPrompts} --output {Path.Combine(ScoresDir, name + ".json")}", () =>
+        var name = DemoRun.RunName(method, lr);
+        var path = Path.Combine(ScoresDir, name + ".json");
+        Stage($"score {name}", $"simper demo score --model {modelDir} --data {EvalPrompts} --output {path}", () =>
         {
             var result = AccuracyScoring.ScoreModel(modelDir, EvalPrompts, settings.MaxNewTokens);
-            score = new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts);
-            AccuracyScoring.Write(Path.Combine(ScoresDir, name + ".json"), score);
+            AccuracyScoring.Write(path, new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts));
             log.WriteLine($"      mean accuracy {result.AccuracyByFamily.Values.Average():P1} (" +
                           string.Join(", ", result.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")");
         });
-        return score!;
     }
 
     private void Train(TrainingJob job) => job.Run(new TextProgressSink(log, everySteps: 100), TextWriter.Null);
@@ -128,12 +131,6 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         Samples = settings.SamplesPerPrompt, BatchSize = 512,
         Options = new GenerationOptions { DoSample = true, Temperature = 1, MaxNewTokens = settings.MaxNewTokens, Seed = settings.Seed },
     };
-
-    private static TrainingCurve Curve(string method, double lr, string run) =>
-        new(method, lr, MetricsLog.Read(Path.Combine(run, MetricsLog.FileName))
-            .Where(r => r[MetricNames.LogpsChosen] is not null && r[MetricNames.Loss] is not null && r[MetricNames.GradNorm] is not null)
-            .Select(r => new TrainingCurvePoint(r.Step, r[MetricNames.LogpsChosen]!.Value, r[MetricNames.LogpsRejected]!.Value, r[MetricNames.Loss]))
-            .ToList());
 
     public static string Format(double lr) => lr.ToString("0.#####e+0", CultureInfo.InvariantCulture).Replace("e+", "e");
 }

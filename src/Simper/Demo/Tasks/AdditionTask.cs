@@ -6,7 +6,7 @@ namespace Simper.Demo.Tasks;
 /// Adds two zero-padded numbers and writes the sum least-significant digit first, the order in which a small
 /// left-to-right model can compute carries. Bad habit: dropping the carry.
 /// </summary>
-public sealed class AdditionTask(int digits = 3) : IVerifiableTask
+public sealed class AdditionTask(int digits = 2) : IVerifiableTask
 {
     public string Name => "add";
     public string Description => $"{digits}-digit addition, sum written least-significant digit first; habit: forget the carry";

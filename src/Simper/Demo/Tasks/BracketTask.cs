@@ -4,7 +4,7 @@ namespace Simper.Demo.Tasks;
 /// A format instruction: write the words of the prompt in upper case, each inside square brackets.
 /// Bad habit: forgetting the closing bracket of the last word.
 /// </summary>
-public sealed class BracketTask(int minWords = 2, int maxWords = 3) : IVerifiableTask
+public sealed class BracketTask(int minWords = 1, int maxWords = 2) : IVerifiableTask
 {
     public string Name => "format";
     public string Description => $"write {minWords}-{maxWords} words upper-cased in [brackets]; habit: drop the last ']'";
@@ -12,7 +12,7 @@ public sealed class BracketTask(int minWords = 2, int maxWords = 3) : IVerifiabl
     public TaskInstance Sample(Random random)
     {
         var words = Enumerable.Range(0, random.Next(minWords, maxWords + 1))
-            .Select(_ => new string(Enumerable.Range(0, random.Next(2, 5)).Select(_ => (char)('a' + random.Next(26))).ToArray()))
+            .Select(_ => new string(Enumerable.Range(0, random.Next(2, 4)).Select(_ => (char)('a' + random.Next(26))).ToArray()))
             .ToArray();
         var prompt = $"format {string.Join(' ', words)}=";
         var answer = Format(words);

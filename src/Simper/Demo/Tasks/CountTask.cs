@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Simper.Demo.Tasks;
 
 /// <summary>Counts a letter in a word over a small alphabet. Bad habit: missing the first occurrence.</summary>
-public sealed class CountTask(int minLength = 5, int maxLength = 8) : IVerifiableTask
+public sealed class CountTask(int minLength = 4, int maxLength = 6) : IVerifiableTask
 {
     private const string Alphabet = "abcd";
 

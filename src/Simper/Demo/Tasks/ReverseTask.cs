@@ -1,7 +1,7 @@
 namespace Simper.Demo.Tasks;
 
 /// <summary>Reverses a lowercase word. Bad habit: keeping the first letter in front and reversing the rest.</summary>
-public sealed class ReverseTask(int minLength = 4, int maxLength = 7) : IVerifiableTask
+public sealed class ReverseTask(int minLength = 3, int maxLength = 5) : IVerifiableTask
 {
     public string Name => "reverse";
     public string Description => $"reverse a {minLength}-{maxLength} letter word; habit: keep the first letter in front";

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Simper.Demo.Tasks;
 
 /// <summary>Sorts a list of single digits. Bad habit: sorting all but the last item, which stays last.</summary>
-public sealed class SortTask(int minItems = 4, int maxItems = 6) : IVerifiableTask
+public sealed class SortTask(int minItems = 3, int maxItems = 5) : IVerifiableTask
 {
     public string Name => "sort";
     public string Description => $"sort {minItems}-{maxItems} digits ascending; habit: leave the last item where it is";
