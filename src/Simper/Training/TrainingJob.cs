@@ -90,6 +90,8 @@ public sealed record TrainingJob
         // A LoRA checkpoint holds only the adapters (as Hugging Face's Trainer saves a PEFT model): the base is reread.
         var (policy, _) = PretrainedModel.Load(lora is null ? resumeProbe ?? ModelPath : ModelPath, dtype, device);
         policy.model.GradientCheckpointing = Settings.GradientCheckpointingEnabled;
+        // The seed fixes adapter initialisation and dropout; a resumed run then restores the checkpoint's generator state.
+        TorchSharp.torch.random.manual_seed(Settings.Seed);
         if (lora is not null)
         {
             if (resumeProbe is null) LoraModel.Apply(policy, lora);

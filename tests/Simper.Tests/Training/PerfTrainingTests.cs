@@ -2,7 +2,9 @@ using System.Text.Json;
 using Simper.Checkpoints;
 using Simper.Lora;
 using Simper.Models;
+using Simper.Scoring;
 using Simper.Training;
+using Simper.Training.Losses;
 using TorchSharp;
 
 namespace Simper.Tests.Training;
@@ -12,6 +14,11 @@ namespace Simper.Tests.Training;
 /// the padded run's losses and gradient norms, LoRA trains only its adapters against the untouched base and resumes
 /// bit for bit, and bfloat16 with float32 master weights tracks a float32 run.
 /// </summary>
+/// <remarks>
+/// LoRA dropout draws from libtorch's process-wide generator, so these runs are exact only while no other test draws
+/// from it at the same time: the class runs alone.
+/// </remarks>
+[Collection(nameof(PerfTrainingTests))]
 public class PerfTrainingTests
 {
     [Fact]
@@ -37,6 +44,41 @@ public class PerfTrainingTests
         var checkpointed = Train(model, data, temp.File("checkpointed"), s => s.GradientCheckpointing = "true");
 
         AssertClose(plain, checkpointed, 1e-5);
+    }
+
+    [Fact]
+    public void GradientCheckpointingReplaysLoraDropoutWithTheForwardsMasks()
+    {
+        using var temp = new TempFolder();
+        var (model, data) = Inputs(temp);
+        Action<TrainingSettings> lora = s => { Lora(s); s.LoraDropout = 0.5; };
+
+        var plain = Train(model, data, temp.File("plain"), lora);
+        var checkpointed = Train(model, data, temp.File("checkpointed"), s => { lora(s); s.GradientCheckpointing = "true"; });
+
+        AssertClose(plain, checkpointed, 1e-5);
+    }
+
+    [Fact]
+    public void PolicyBaseReferenceScoresWithAdaptersBypassedAndRestoresThem()
+    {
+        using var temp = new TempFolder();
+        var (modelPath, _) = Inputs(temp);
+        var (policy, _) = PretrainedModel.Load(modelPath, torch.ScalarType.Float32, torch.CPU);
+        var (plain, _) = PretrainedModel.Load(modelPath, torch.ScalarType.Float32, torch.CPU);
+        LoraModel.Apply(policy, new LoraConfig { Rank = 2, Dropout = 0 });
+        using (torch.no_grad())
+            foreach (var (_, layer) in LoraModel.Adapted(policy)) layer.lora_B!.weight!.fill_(0.05); // a non-trivial adapter
+        List<(int[], int[], int[])> pairs = [([5, 6, 7], [8, 9], [10]), ([11], [12, 13, 14], [15, 16])];
+
+        var reference = ReferenceLogProbs.FromPolicyBase.PairSums(policy, pairs, PairPacking.SharedPromptPaddingFree, 0, () => []);
+        using var expected = PairForward.Score(plain, pairs, PairPacking.Padded, 0);
+        using var adapted = PairForward.Score(policy, pairs, PairPacking.Padded, 0);
+
+        Assert.True(torch.allclose(reference, torch.cat([expected.ChosenSum, expected.RejectedSum]), rtol: 1e-5, atol: 1e-5));
+        Assert.False(reference.requires_grad);
+        Assert.True(LoraModel.Adapted(policy).All(a => a.Layer.AdapterEnabled));
+        Assert.False(torch.allclose(adapted.ChosenSum, expected.ChosenSum, rtol: 1e-3, atol: 1e-3));
     }
 
     [Fact]
@@ -167,3 +209,6 @@ public class PerfTrainingTests
         Assert.True(Math.Abs(expected.GradNorm - actual.GradNorm) <= relative * Math.Abs(expected.GradNorm), $"grad_norm {expected.GradNorm} vs {actual.GradNorm}");
     }
 }
+
+[CollectionDefinition(nameof(PerfTrainingTests), DisableParallelization = true)]
+public class PerfTrainingCollection;
