@@ -8,7 +8,8 @@ namespace Simper.Models;
 /// Gradient checkpointing of one decoder layer as a custom autograd function: the forward pass runs without a graph
 /// and saves only the layer's input; the backward pass replays the layer on that input with gradients enabled and
 /// back-propagates through the replay, which accumulates the layer's parameter gradients and yields the input's.
-/// The layer has no randomness (no dropout), so the replay reproduces the forward exactly.
+/// The replay runs from the random-number state the forward pass started with (restoring the current one after), so
+/// dropout inside the layer — LoRA's on its adapters — draws the same masks and the replay reproduces the forward exactly.
 /// </summary>
 internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
 {
@@ -16,7 +17,8 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
 
     /// <summary>The layer applied to x [B, T, H]; graph-wise a single node whose backward recomputes the layer.</summary>
     public static Tensor Run(LlamaDecoderLayer layer, Tensor x, Tensor cos, Tensor sin, Tensor? mask, PackedAttention? packed) =>
-        apply(x, new Replay(layer, Keep(cos), Keep(sin), mask is null ? null : Keep(mask), packed));
+        apply(x, new Replay(layer, Keep(cos), Keep(sin), mask is null ? null : Keep(mask), packed,
+            torch.random.get_rng_state().DetachFromDisposeScope()));
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -32,6 +34,8 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables()[0];
         Tensor inputGrad;
+        using var current = torch.random.get_rng_state();
+        torch.random.set_rng_state(replay.Rng);
         using (torch.enable_grad())
         {
             var input = saved.detach().requires_grad_(true);                                               // [B, T, H]
@@ -39,6 +43,7 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
             torch.autograd.backward([output], [gradOutput]);
             inputGrad = input.grad!;
         }
+        torch.random.set_rng_state(current);
         replay.Dispose();
         // One gradient per forward argument: the input's, and none for the replay description.
         return [inputGrad.MoveToOuterDisposeScope(), null!];
@@ -51,10 +56,11 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
     private static Tensor Keep(Tensor t) => t.alias().DetachFromDisposeScope();
 
     /// <summary>Everything besides the input that the layer needs to run again.</summary>
-    private sealed record Replay(LlamaDecoderLayer Layer, Tensor Cos, Tensor Sin, Tensor? Mask, PackedAttention? Packed) : IDisposable
+    private sealed record Replay(LlamaDecoderLayer Layer, Tensor Cos, Tensor Sin, Tensor? Mask, PackedAttention? Packed, Tensor Rng) : IDisposable
     {
         public void Dispose()
         {
+            Rng.Dispose();
             Cos.Dispose();
             Sin.Dispose();
             Mask?.Dispose();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Simper.Checkpoints;
+using Simper.Lora;
 using Simper.Models;
 using static TorchSharp.torch;
 
@@ -15,6 +16,7 @@ public sealed class RunFolder
 {
     public const string SettingsFile = "training_settings.json";
     public const string CheckpointPrefix = "checkpoint-";
+    public const string AdapterFolder = "adapter";
 
     public string Path { get; }
 
@@ -75,16 +77,25 @@ public sealed class RunFolder
         return System.IO.Path.GetFullPath(candidate);
     }
 
-    /// <summary>Writes checkpoint-N atomically (model, optimizer, trainer state) and keeps only the newest <paramref name="keep"/>.</summary>
+    /// <summary>
+    /// Writes checkpoint-N atomically (model, optimizer, trainer state, and float32 master weights when given) and
+    /// keeps only the newest <paramref name="keep"/>. With <paramref name="lora"/> the model part is the adapter alone
+    /// in PEFT's layout, as Hugging Face's Trainer checkpoints a PEFT model; the base stays at <paramref name="baseModelPath"/>.
+    /// </summary>
     public void SaveCheckpoint(int step, LlamaForCausalLM model, TorchSharp.Modules.OptimizerHelper optimizer, TrainerState state,
-        ScalarType dtype, string? tokenizerFrom, int keep)
+        ScalarType dtype, string? tokenizerFrom, int keep, MasterWeights? masters = null, LoraConfig? lora = null, string? baseModelPath = null)
     {
         var target = CheckpointPath(step);
         AtomicFolder.Create(target, staging =>
         {
-            PretrainedModel.Save(model, model.Config, System.IO.Path.Combine(staging, "model"), dtype, copyTokenizerFrom: tokenizerFrom);
-            MoveContents(System.IO.Path.Combine(staging, "model"), staging);
-            Directory.Delete(System.IO.Path.Combine(staging, "model"));
+            if (lora is not null) LoraModel.SaveAdapter(model, lora, staging, baseModelPath);
+            else
+            {
+                PretrainedModel.Save(model, model.Config, System.IO.Path.Combine(staging, "model"), dtype, copyTokenizerFrom: tokenizerFrom);
+                MoveContents(System.IO.Path.Combine(staging, "model"), staging);
+                Directory.Delete(System.IO.Path.Combine(staging, "model"));
+            }
+            masters?.Save(System.IO.Path.Combine(staging, MasterWeights.FileName));
             OptimizerCheckpoint.Save(optimizer, System.IO.Path.Combine(staging, OptimizerCheckpoint.FileName));
             state.Save(System.IO.Path.Combine(staging, TrainerState.FileName));
         });
@@ -105,10 +116,14 @@ public sealed class RunFolder
     private static void RemoveLeftovers(string path)
     {
         foreach (var dir in Directory.EnumerateDirectories(path, ".*"))
-            if (System.IO.Path.GetFileName(dir) is var name && (name.StartsWith("." + CheckpointPrefix, StringComparison.Ordinal) || name.Contains(".final-", StringComparison.Ordinal)))
+            if (System.IO.Path.GetFileName(dir) is var name && (name.StartsWith("." + CheckpointPrefix, StringComparison.Ordinal) || name.StartsWith($".{AdapterFolder}.", StringComparison.Ordinal) || name.Contains(".final-", StringComparison.Ordinal)))
                 Directory.Delete(dir, recursive: true);
         foreach (var file in Directory.EnumerateFiles(path, "*.tmp-*")) System.IO.File.Delete(file);
     }
+
+    /// <summary>Writes the trained LoRA adapter in PEFT's layout to <c>adapter/</c>, renamed into place once complete.</summary>
+    public void SaveAdapter(LlamaForCausalLM model, LoraConfig lora, string? baseModelPath) =>
+        AtomicFolder.Create(File(AdapterFolder), staging => LoraModel.SaveAdapter(model, lora, staging, baseModelPath));
 
     /// <summary>Writes the final model at the folder's root, each file renamed into place once complete.</summary>
     public void SaveFinalModel(LlamaForCausalLM model, ScalarType dtype, string? tokenizerFrom)

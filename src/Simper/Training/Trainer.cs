@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Simper.Lora;
 using Simper.Models;
 using Simper.Training.Losses;
 using TorchSharp;
@@ -27,8 +28,17 @@ public sealed class Trainer<TExample>(
     /// <summary>Where tokenizer files are copied from when the model is saved.</summary>
     public string? TokenizerSource { get; init; }
 
-    /// <summary>Checkpoint to continue from (its model weights must already be in the policy).</summary>
+    /// <summary>Checkpoint to continue from (its model weights, or its LoRA adapter, must already be in the policy).</summary>
     public string? ResumeFrom { get; init; }
+
+    /// <summary>
+    /// The LoRA adapter the policy carries, or null when every weight trains. With one, checkpoints hold the adapter,
+    /// the run ends by saving it to <c>adapter/</c> and merging it into the model saved at the run's root.
+    /// </summary>
+    public LoraConfig? Lora { get; init; }
+
+    /// <summary>The starting model, recorded as the adapter's base_model_name_or_path.</summary>
+    public string? BaseModelPath { get; init; }
 
     public TrainingSummary Train(IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval = null, CancellationToken cancel = default)
     {
@@ -37,7 +47,10 @@ public sealed class Trainer<TExample>(
         var plan = new DataPlan(train.Count, settings.BatchSize, settings.GradientAccumulationSteps, settings.Seed);
         int totalSteps = settings.MaxSteps > 0 ? settings.MaxSteps : plan.StepsFor(settings.Epochs);
         var schedule = LearningRateSchedule.Create(settings.SchedulerKind, totalSteps, settings.WarmupRatio, settings.WarmupSteps);
-        var parameters = model.parameters().Where(p => p.requires_grad).ToList();
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        // bfloat16 weights are stepped through float32 masters; float32 weights are stepped directly.
+        using var masters = MasterWeights.For(trainable);
+        var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
         var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
             settings.AdamEpsilon, settings.WeightDecay);
 
@@ -47,6 +60,7 @@ public sealed class Trainer<TExample>(
         {
             var state = TrainerState.Load(Path.Combine(ResumeFrom, TrainerState.FileName));
             OptimizerCheckpoint.Load(optimizer, Path.Combine(ResumeFrom, OptimizerCheckpoint.FileName));
+            masters?.Load(Path.Combine(ResumeFrom, MasterWeights.FileName));
             state.Rng.Restore();
             (step, skipped, nonFiniteInRow) = (state.GlobalStep, state.SkippedSteps, state.NonFiniteInRow);
             window = MetricsWindow.Restore(state.LogWindow);
@@ -72,12 +86,14 @@ public sealed class Trainer<TExample>(
                 stepMetrics.Add(result.Metrics, result.Loss.item<float>());
                 tokens += result.Tokens;
             }
+            masters?.MoveGradients();
             double gradNorm = ClipGradients(parameters);
             var averaged = stepMetrics.Mean();
             bool finite = double.IsFinite(averaged[MetricNames.Loss]) && double.IsFinite(gradNorm);
             if (finite)
             {
                 optimizer.step();
+                masters?.CopyToModel();
                 nonFiniteInRow = 0;
             }
             else
@@ -106,13 +122,18 @@ public sealed class Trainer<TExample>(
                 metrics.LogEvaluation(step, epoch, Evaluate(eval));
             // A checkpoint taken amid non-finite steps is not a good one to return to; the previous one is kept.
             if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
-                SaveCheckpoint(step, epoch, optimizer, totalSteps, new(skipped, nonFiniteInRow, window));
+                SaveCheckpoint(step, epoch, optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
         }
         progress.Finish();
 
         var final = eval is { Count: > 0 } ? Evaluate(eval) : new Dictionary<string, double>();
         if (final.Count > 0) metrics.LogEvaluation(step, plan.EpochAt(step), final);
-        SaveCheckpoint(step, plan.EpochAt(step), optimizer, totalSteps, new(skipped, nonFiniteInRow, window));
+        SaveCheckpoint(step, plan.EpochAt(step), optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
+        if (Lora is not null)
+        {
+            run.SaveAdapter(model, Lora, BaseModelPath);
+            LoraModel.Merge(model);
+        }
         run.SaveFinalModel(model, TorchRuntimeDtype(), TokenizerSource);
         TrainingPlots.Write(metrics.FilePath, run.Path);
         return new TrainingSummary(step, skipped, final, clock.Elapsed);
@@ -135,7 +156,7 @@ public sealed class Trainer<TExample>(
         return window.Mean();
     }
 
-    private double ClipGradients(IList<TorchSharp.Modules.Parameter> parameters)
+    private double ClipGradients(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
     {
         // The total norm before clipping is what TRL logs as grad_norm; a limit of 0 only measures it.
         double limit = settings.MaxGradNorm > 0 ? settings.MaxGradNorm : double.PositiveInfinity;
@@ -144,7 +165,7 @@ public sealed class Trainer<TExample>(
 
     private readonly record struct RunCounters(int Skipped, int NonFiniteInRow, MetricsWindow Window);
 
-    private void SaveCheckpoint(int step, double epoch, optim.Optimizer optimizer, int totalSteps, RunCounters counters)
+    private void SaveCheckpoint(int step, double epoch, optim.Optimizer optimizer, MasterWeights? masters, int totalSteps, RunCounters counters)
     {
         var state = new TrainerState
         {
@@ -153,7 +174,7 @@ public sealed class Trainer<TExample>(
             SkippedSteps = counters.Skipped, NonFiniteInRow = counters.NonFiniteInRow, LogWindow = counters.Window.Save(),
         };
         run.SaveCheckpoint(step, model, (TorchSharp.Modules.OptimizerHelper)optimizer, state, TorchRuntimeDtype(),
-            TokenizerSource, settings.SaveTotalLimit);
+            TokenizerSource, settings.SaveTotalLimit, masters, Lora, BaseModelPath);
     }
 
     private ScalarType TorchRuntimeDtype() => model.Dtype;

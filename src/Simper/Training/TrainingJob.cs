@@ -1,5 +1,6 @@
 using Simper.Checkpoints;
 using Simper.Data;
+using Simper.Lora;
 using Simper.Models;
 using Simper.Objectives;
 using Simper.Runtime;
@@ -52,11 +53,11 @@ public sealed record TrainingJob
             TrainingSettings.SftMethod => Train(progress, log, device, dtype,
                 encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data))),
                 evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions))),
-                encoder.Report, (policy, pad) => new SftBatchLoss(pad)),
+                encoder.Report, (policy, pad) => new SftBatchLoss(pad, settings.PaddingFree)),
             "kto" => Train(progress, log, device, dtype,
                 encoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(DataPath, Data))),
                 evalPath is null ? null : evalEncoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(evalPath, evalOptions))),
-                encoder.Report, (policy, pad) => new UnpairedBatchLoss(Objective(), ReferenceModel(device, dtype), pad)),
+                encoder.Report, (policy, pad) => new UnpairedBatchLoss(Objective(), Reference(device, dtype), pad, settings.PaddingFree)),
             _ => TrainPairs(progress, log, device, dtype, encoder, evalEncoder, evalPath, evalOptions),
         };
     }
@@ -72,8 +73,8 @@ public sealed record TrainingJob
         return Train(progress, log, device, dtype, train, eval, encoder.Report, (policy, pad) =>
         {
             ReferenceLogProbs? reference = !objective.NeedsReference ? null
-                : precomputed && RefModelPath is null ? ReferenceLogProbs.FromData : ReferenceModel(device, dtype);
-            return new PreferenceBatchLoss(objective, reference, pad);
+                : precomputed && RefModelPath is null ? ReferenceLogProbs.FromData : Reference(device, dtype);
+            return new PreferenceBatchLoss(objective, reference, pad, Settings.PairPacking);
         });
     }
 
@@ -85,7 +86,18 @@ public sealed record TrainingJob
             throw new SimperException($"{DataPath}: no example fits --max-length {Settings.MaxLength}" +
                                       (report.DroppedRows.Count > 0 ? $" (first dropped at {report.DroppedRows[0]})" : ""));
         var resumeProbe = Resume is null ? null : ResumePath();
-        var (policy, _) = PretrainedModel.Load(resumeProbe ?? ModelPath, dtype, device);
+        var lora = Settings.Lora;
+        // A LoRA checkpoint holds only the adapters (as Hugging Face's Trainer saves a PEFT model): the base is reread.
+        var (policy, _) = PretrainedModel.Load(lora is null ? resumeProbe ?? ModelPath : ModelPath, dtype, device);
+        policy.model.GradientCheckpointing = Settings.GradientCheckpointingEnabled;
+        // The seed fixes adapter initialisation and dropout; a resumed run then restores the checkpoint's generator state.
+        TorchSharp.torch.random.manual_seed(Settings.Seed);
+        if (lora is not null)
+        {
+            if (resumeProbe is null) LoraModel.Apply(policy, lora);
+            else LoraModel.LoadAdapter(policy, resumeProbe);
+            log.WriteLine($"LoRA r={lora.Rank} on {string.Join(",", lora.ExpandedTargets)}: {LoraModel.CountParameters(policy)}");
+        }
         var padId = PadId();
         var loss = makeLoss(policy, padId);
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
@@ -98,6 +110,8 @@ public sealed record TrainingJob
         {
             TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
             ResumeFrom = resumeProbe,
+            Lora = lora,
+            BaseModelPath = ModelPath,
         };
         try
         {
@@ -122,8 +136,13 @@ public sealed record TrainingJob
 
     private IPreferenceObjective Objective() => ObjectiveCatalog.Create(Settings.Method, Settings.Hyperparameters);
 
-    private ReferenceLogProbs ReferenceModel(TorchSharp.torch.Device device, TorchSharp.torch.ScalarType dtype) =>
-        ReferenceLogProbs.FromModel(PretrainedModel.Load(RefModelPath ?? ModelPath, dtype, device).Model);
+    /// <summary>
+    /// The reference model: --ref-model, or the starting model — which, when LoRA trains adapters on it, is the policy
+    /// itself with its adapters bypassed rather than a second copy.
+    /// </summary>
+    private ReferenceLogProbs Reference(TorchSharp.torch.Device device, TorchSharp.torch.ScalarType dtype) =>
+        RefModelPath is null && Settings.Lora is not null ? ReferenceLogProbs.FromPolicyBase
+            : ReferenceLogProbs.FromModel(PretrainedModel.Load(RefModelPath ?? ModelPath, dtype, device).Model);
 
     private int PadId()
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Simper.Training;
 
 /// <summary>The value type of a <see cref="TrainingOption"/>, which decides how its text is parsed.</summary>
-public enum OptionKind { Integer, Number, Choice }
+public enum OptionKind { Integer, Number, Choice, Text }
 
 /// <summary>
 /// One trainer option: its kebab-case name (the command-line option and recipe key), value type, default, one-line
@@ -15,19 +15,20 @@ public sealed class TrainingOption
     private readonly Func<TrainingSettings, object> _get;
     private readonly Action<TrainingSettings, object> _set;
     private readonly Func<double, bool> _inRange;
+    private readonly Func<string, bool> _textValid;
 
     private TrainingOption(string name, OptionKind kind, object defaultValue, string help, string expected,
         IReadOnlyList<string> choices, Func<double, bool> inRange,
-        Func<TrainingSettings, object> get, Action<TrainingSettings, object> set)
+        Func<TrainingSettings, object> get, Action<TrainingSettings, object> set, Func<string, bool>? textValid = null)
     {
         Name = name; Kind = kind; DefaultValue = defaultValue; Help = help; Expected = expected;
-        Choices = choices; _inRange = inRange; _get = get; _set = set;
+        Choices = choices; _inRange = inRange; _get = get; _set = set; _textValid = textValid ?? (_ => false);
     }
 
     /// <summary>Kebab-case name, as on the command line without the leading dashes (e.g. <c>learning-rate</c>).</summary>
     public string Name { get; }
     public OptionKind Kind { get; }
-    /// <summary>An <c>int</c>, <c>double</c> or <c>string</c>, by <see cref="Kind"/>.</summary>
+    /// <summary>An <c>int</c>, <c>double</c> or <c>string</c> (Choice and Text), by <see cref="Kind"/>.</summary>
     public object DefaultValue { get; }
     public string Help { get; }
     /// <summary>What a valid value looks like, for error messages (e.g. "an integer >= 1").</summary>
@@ -46,6 +47,7 @@ public sealed class TrainingOption
             OptionKind.Number when value is double d && double.IsFinite(d) && _inRange(d) => d,
             OptionKind.Number when value is int i && _inRange(i) => (double)i,
             OptionKind.Choice when value is string s && Choices.Contains(s) => s,
+            OptionKind.Text when value is string s && _textValid(s) => s,
             _ => throw Invalid(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null", origin),
         };
         _set(settings, checkedValue);
@@ -94,4 +96,8 @@ public sealed class TrainingOption
         Func<TrainingSettings, string> get, Action<TrainingSettings, string> set) =>
         new(name, OptionKind.Choice, defaultValue, help, "one of " + string.Join(", ", choices), choices,
             _ => true, s => get(s), (s, v) => set(s, (string)v));
+
+    internal static TrainingOption Text(string name, string defaultValue, string expected, Func<string, bool> isValid,
+        string help, Func<TrainingSettings, string> get, Action<TrainingSettings, string> set) =>
+        new(name, OptionKind.Text, defaultValue, help, expected, [], _ => true, s => get(s), (s, v) => set(s, (string)v), isValid);
 }

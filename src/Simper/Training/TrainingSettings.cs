@@ -1,3 +1,6 @@
+using Simper.Lora;
+using Simper.Scoring;
+
 namespace Simper.Training;
 
 /// <summary>
@@ -14,6 +17,8 @@ public sealed class TrainingSettings
     public static readonly IReadOnlyList<string> TruncationModes = ["keep_end", "keep_start"];
     public static readonly IReadOnlyList<string> DTypes = ["float32", "bfloat16"];
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda"];
+    public static readonly IReadOnlyList<string> PackingModes = ["padded", "shared-prompt", "padding-free", "shared-prompt-padding-free"];
+    public static readonly IReadOnlyList<string> Switches = ["false", "true"];
 
     public string Method { get; set; } = null!;
     public int BatchSize { get; set; }
@@ -40,6 +45,34 @@ public sealed class TrainingSettings
     public string DType { get; set; } = null!;
     public string Device { get; set; } = null!;
     public int Threads { get; set; }
+    public string Packing { get; set; } = null!;
+    public string GradientCheckpointing { get; set; } = null!;
+    public int LoraRank { get; set; }
+    public double LoraAlpha { get; set; }
+    public double LoraDropout { get; set; }
+    public string LoraTargetModules { get; set; } = null!;
+
+    /// <summary>The layout of preference pairs in the forward pass, from <see cref="Packing"/>.</summary>
+    public PairPacking PairPacking => Packing switch
+    {
+        "padded" => PairPacking.Padded,
+        "shared-prompt" => PairPacking.SharedPrompt,
+        "padding-free" => PairPacking.PaddingFree,
+        "shared-prompt-padding-free" => PairPacking.SharedPromptPaddingFree,
+        _ => throw new InvalidOperationException(Packing),
+    };
+
+    /// <summary>Whether single sequences (SFT, KTO) run back to back in one packed row rather than a padded batch.</summary>
+    public bool PaddingFree => PairPacking is PairPacking.PaddingFree or PairPacking.SharedPromptPaddingFree;
+
+    public bool GradientCheckpointingEnabled => GradientCheckpointing == "true";
+
+    /// <summary>The LoRA adapter to train, or null when lora-rank is 0 and the whole model trains.</summary>
+    public LoraConfig? Lora => LoraRank == 0 ? null : new LoraConfig
+    {
+        Rank = LoraRank, Alpha = LoraAlpha, Dropout = LoraDropout,
+        TargetModules = LoraTargetModules.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+    };
 
     /// <summary>
     /// The method's own hyperparameters by name (beta, gamma, ...), as in the method's paper and TRL's config.
@@ -136,6 +169,25 @@ public sealed class TrainingSettings
         TrainingOption.Integer("threads", 0, 0, null,
             "CPU threads for libtorch; 0 keeps libtorch's default (one per core).",
             s => s.Threads, (s, v) => s.Threads = v),
+        TrainingOption.Choice("packing", "shared-prompt-padding-free", PackingModes,
+            "Forward layout; all give the same losses and gradients. padded: one right-padded row per sequence; shared-prompt: each pair's prompt computed once; padding-free: the micro-batch back to back in one row; shared-prompt-padding-free (fastest): both. SFT and KTO rows are packed when padding-free.",
+            s => s.Packing, (s, v) => s.Packing = v),
+        TrainingOption.Choice("gradient-checkpointing", "false", Switches,
+            "Recompute each decoder layer in the backward pass instead of keeping its activations: less memory, about one more forward pass of time.",
+            s => s.GradientCheckpointing, (s, v) => s.GradientCheckpointing = v),
+        TrainingOption.Integer("lora-rank", 0, 0, null,
+            "LoRA rank r: train low-rank adapters only and save them in PEFT's layout (adapter/) beside the merged model; 0 trains every weight.",
+            s => s.LoraRank, (s, v) => s.LoraRank = v),
+        TrainingOption.Number("lora-alpha", 32, "a number > 0", v => v > 0,
+            "LoRA alpha; the adapter's update is scaled by alpha / r.",
+            s => s.LoraAlpha, (s, v) => s.LoraAlpha = v),
+        TrainingOption.Number("lora-dropout", 0.05, "a number from 0 up to (not including) 1", v => v is >= 0 and < 1,
+            "Dropout on the adapters' input while training.",
+            s => s.LoraDropout, (s, v) => s.LoraDropout = v),
+        TrainingOption.Text("lora-target-modules", "q_proj,v_proj", "a comma-separated list of module names, e.g. q_proj,v_proj, or all-linear",
+            v => v.Split(',').All(name => name.Trim() is { Length: > 0 } n && n.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')),
+            "Projections that get an adapter (PEFT's default for Llama: q_proj,v_proj); all-linear adapts all seven.",
+            s => s.LoraTargetModules, (s, v) => s.LoraTargetModules = v),
     ];
 
     private static readonly Dictionary<string, TrainingOption> ByName =

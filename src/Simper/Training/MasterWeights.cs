@@ -1,0 +1,97 @@
+using Simper.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Simper.Training;
+
+/// <summary>
+/// float32 master copies of a low-precision (bfloat16) model's trainable parameters, so AdamW's small updates are
+/// not rounded away: the model runs forward and backward in its own dtype, its gradients move into the masters as
+/// float32, the optimizer steps the masters, and the masters are copied (rounded) back into the model.
+/// </summary>
+public sealed class MasterWeights : IDisposable
+{
+    /// <summary>The masters in a checkpoint, so a resumed run continues from the unrounded values.</summary>
+    public const string FileName = "master_weights.safetensors";
+
+    private readonly IReadOnlyList<(string Name, Parameter Model, Parameter Master)> _weights;
+
+    private MasterWeights(IReadOnlyList<(string, Parameter, Parameter)> weights) => _weights = weights;
+
+    /// <summary>What the optimizer steps: the float32 masters, in the order of the model's trainable parameters.</summary>
+    public IReadOnlyList<Parameter> Parameters => _weights.Select(w => w.Master).ToList();
+
+    /// <summary>Masters for the parameters that are neither float32 nor float64; null when there are none.</summary>
+    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable)
+    {
+        var list = trainable.ToList();
+        if (list.All(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64)) return null;
+        if (list.Any(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64))
+            throw new InvalidOperationException("the trainable parameters mix full and low precision");
+        using var noGrad = no_grad();
+        return new MasterWeights(list.Select(p =>
+            (p.Name, p.Parameter, new Parameter(p.Parameter.detach().to(ScalarType.Float32).clone()))).ToList());
+    }
+
+    /// <summary>
+    /// Moves the model's accumulated gradients into the masters as float32 and zeroes the model's, ready for the
+    /// next step. A parameter the step did not reach gets a zero gradient.
+    /// </summary>
+    public void MoveGradients()
+    {
+        using var scope = NewDisposeScope();
+        AllocateMasterGradients();
+        using var noGrad = no_grad();
+        foreach (var (_, model, master) in _weights)
+        {
+            var grad = model.grad;
+            if (grad is null) master.grad!.zero_();
+            else
+            {
+                master.grad!.copy_(grad);
+                grad.zero_();
+            }
+        }
+    }
+
+    /// <summary>Rounds the stepped masters into the model's parameters.</summary>
+    public void CopyToModel()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (_, model, master) in _weights) model.copy_(master);
+    }
+
+    /// <summary>Writes the masters by parameter name (inside a checkpoint's staging folder, so no atomic write is needed).</summary>
+    public void Save(string path) => SafetensorsWriter.Write(path, _weights.Select(w => (w.Name, (Tensor)w.Master)).ToList());
+
+    /// <summary>Restores masters saved by <see cref="Save"/> over the same parameters, and the model from them.</summary>
+    public void Load(string path)
+    {
+        if (!File.Exists(path)) throw new SimperException($"{path}: float32 master weights not found; the checkpoint was not saved by a bfloat16 run");
+        using var reader = SafetensorsReader.Open(path);
+        using (var noGrad = no_grad())
+            foreach (var (name, _, master) in _weights)
+            {
+                if (!reader.Entries.ContainsKey(name)) throw new SimperException($"{path}: no master weight {name}; the checkpoint belongs to another model");
+                using var saved = reader.Read(name);
+                master.copy_(saved);
+            }
+        CopyToModel();
+    }
+
+    // TorchSharp cannot assign .grad; a backward pass through a zero-valued sum makes libtorch allocate each master's.
+    private void AllocateMasterGradients()
+    {
+        var missing = _weights.Where(w => w.Master.grad is null).Select(w => w.Master).ToList();
+        if (missing.Count == 0) return;
+        using var grad = enable_grad();
+        missing.Select(m => m.sum() * 0).Aggregate((a, b) => a + b).backward();
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, _, master) in _weights) master.Dispose();
+    }
+}
