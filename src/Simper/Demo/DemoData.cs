@@ -8,12 +8,12 @@ namespace Simper.Demo;
 public sealed record DemoDataSettings
 {
     /// <summary>SFT demonstrations per task family.</summary>
-    public int SftExamplesPerFamily { get; init; } = 3000;
+    public int SftExamplesPerFamily { get; init; } = 4000;
     /// <summary>Share of the demonstrations where the habit matters that show the habit instead of the right answer:
     /// above one half, so the habit, not the right answer, is what greedy decoding picks up.</summary>
     public double HabitShare { get; init; } = 0.65;
     /// <summary>Prompts per family the SFT model samples answers for, to build preference pairs from.</summary>
-    public int PairPromptsPerFamily { get; init; } = 400;
+    public int PairPromptsPerFamily { get; init; } = 600;
     /// <summary>Held-out prompts per family for the greedy accuracy check (never trained on).</summary>
     public int EvalPromptsPerFamily { get; init; } = 400;
     public int Seed { get; init; } = 42;

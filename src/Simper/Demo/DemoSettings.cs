@@ -22,7 +22,7 @@ public sealed record DemoSettings
     public DemoDataSettings Data { get; init; } = new();
 
     public double SftLearningRate { get; init; } = 3e-3;
-    public double SftEpochs { get; init; } = 3;
+    public double SftEpochs { get; init; } = 6;
     public int SftBatchSize { get; init; } = 64;
 
     /// <summary>Samples per prompt drawn from the SFT model (temperature 1) to build pairs from.</summary>
