@@ -36,6 +36,7 @@ public static class BenchCommand
             DefaultValueFactory = _ => "fixed",
         };
         var learningRate = new Option<double>("--learning-rate") { Description = "AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var sameBatch = new Option<bool>("--same-batch") { Description = "Train on one batch every step, so the loss falls (to compare dtypes' trajectories)" };
         var reportLoss = new Option<bool>("--report-loss") { Description = "Add every step's loss (warm-up included) as \"losses\"" };
 
         var command = new Command("bench",
@@ -47,7 +48,7 @@ public static class BenchCommand
             "a live reference model adds its forward pass, a third of that. " +
             "Example: simper bench --preset bench-26m --packing shared-prompt --steps 3 --warmup 1");
         foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
-                     pairs, promptLength, responseLength, lengths, learningRate, reportLoss })
+                     pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss })
             command.Options.Add(option);
 
         command.SetAction(parse =>
@@ -71,6 +72,7 @@ public static class BenchCommand
                 ResponseLength = parse.GetValue(responseLength),
                 Lengths = ParseLengths(parse.GetValue(lengths)!),
                 LearningRate = parse.GetValue(learningRate),
+                SameBatch = parse.GetValue(sameBatch),
             };
             var result = TrainingBench.Run(settings);
             Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));

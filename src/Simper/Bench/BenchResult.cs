@@ -56,6 +56,7 @@ public sealed record BenchResult
                 ["warmup"] = s.Warmup,
                 ["seed"] = s.Seed,
                 ["learning_rate"] = s.LearningRate,
+                ["same_batch"] = s.SameBatch,
             },
             ["step_seconds_median"] = StepSecondsMedian,
             ["step_seconds_min"] = StepSecondsMin,

@@ -34,6 +34,9 @@ public sealed record BenchSettings
     public int PromptLength { get; init; } = 256;
     public int ResponseLength { get; init; } = 64;
 
+    /// <summary>Train on one batch every step (the loss then falls, so two runs' trajectories can be compared); otherwise a fresh batch per step.</summary>
+    public bool SameBatch { get; init; }
+
     public int Steps { get; init; } = 5;
     public int Warmup { get; init; } = 1;
     public int Seed { get; init; } = 42;

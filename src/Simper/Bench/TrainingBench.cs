@@ -36,9 +36,11 @@ public static class TrainingBench
         var loss = Loss(objective, reference, settings.Packing, padId);
 
         var random = new Random(settings.Seed);
-        var batches = Enumerable.Range(0, settings.Warmup + settings.Steps)
+        var distinct = settings.SameBatch ? 1 : settings.Warmup + settings.Steps;
+        var drawn = Enumerable.Range(0, distinct)
             .Select(_ => BenchBatches.Create(settings.Pairs, settings.Lengths, settings.PromptLength, settings.ResponseLength, policy.Config.VocabSize, random))
             .ToList();
+        var batches = Enumerable.Range(0, settings.Warmup + settings.Steps).Select(i => drawn[i % distinct]).ToList();
 
         var parameters = policy.parameters().Where(p => p.requires_grad).ToList();
         using var optimizer = optim.AdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
