@@ -4,17 +4,25 @@ using System.Text.Json.Nodes;
 using Simper.BenchRunner;
 
 // Runs `simper bench` once per configuration, each in a fresh process (so peak memory is its own), and writes a
-// markdown report with every measurement and the target ratios, passed or not.
+// markdown report with every measurement (and the raw JSON of each run beside it) and the target ratios, passed or not.
 var options = RunnerOptions.Parse(args);
 var loadBefore = LoadAverage();
 var runs = new Dictionary<string, JsonObject>();
+var failures = new Dictionary<string, string>();
 foreach (var config in Configurations.All)
 {
     Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {config.Name}: simper bench {string.Join(' ', config.Arguments(options))}");
-    runs[config.Name] = RunBench(options.Cli, config.Arguments(options));
+    try { runs[config.Name] = RunBench(options.Cli, config.Arguments(options)); }
+    catch (InvalidOperationException e)
+    {
+        failures[config.Name] = e.Message.ReplaceLineEndings(" ").Replace("|", "/");
+        Console.Error.WriteLine(e.Message);
+    }
 }
-File.WriteAllText(options.Output, Report.Markdown(runs, options, loadBefore, LoadAverage()));
-Console.Error.WriteLine($"wrote {options.Output}");
+File.WriteAllText(options.Output, Report.Markdown(runs, failures, options, loadBefore, LoadAverage()));
+var raw = Path.ChangeExtension(options.Output, ".json");
+File.WriteAllText(raw, new JsonObject(runs.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)r.Value.DeepClone()))).ToJsonString(new() { WriteIndented = true }));
+Console.Error.WriteLine($"wrote {options.Output} and {raw}");
 
 // The first three fields of /proc/loadavg: 1, 5 and 15 minute load averages.
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";

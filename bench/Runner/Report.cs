@@ -7,7 +7,8 @@ namespace Simper.BenchRunner;
 /// <summary>The markdown report: every run's measurements, then each target with its measured ratio and verdict.</summary>
 internal static class Report
 {
-    public static string Markdown(IReadOnlyDictionary<string, JsonObject> runs, RunnerOptions options, string loadBefore, string loadAfter)
+    public static string Markdown(IReadOnlyDictionary<string, JsonObject> runs, IReadOnlyDictionary<string, string> failures, RunnerOptions options,
+        string loadBefore, string loadAfter)
     {
         var md = new StringBuilder();
         md.AppendLine("# simper bench results").AppendLine();
@@ -15,6 +16,7 @@ internal static class Report
             $"each run in its own process. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "The machine was shared with other work while this ran, so absolute times are noisy and MFU is measured against the matmul peak " +
             "the same process reached at the same time.").AppendLine();
+        md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM), N = parameters without the input embedding, T = real tokens; " +
             "a live reference model adds a forward pass (a third). Memory is process RSS: *before* = after warm-up, *peak* = VmHWM during the timed steps, " +
             "*activations* = peak − before.").AppendLine();
@@ -23,7 +25,11 @@ internal static class Report
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var config in Configurations.All)
         {
-            var r = runs[config.Name];
+            if (!runs.TryGetValue(config.Name, out var r))
+            {
+                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} |||||||||||");
+                continue;
+            }
             md.AppendLine($"| {config.Name} | {config.Description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
                 $"{F(D(r, "pairs_per_second"), 3)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} | " +
                 $"{Percent(D(r, "mfu"))} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
@@ -33,8 +39,20 @@ internal static class Report
 
         md.AppendLine("## Targets").AppendLine();
         md.AppendLine("| # | target | measured | pass |").AppendLine("|---|---|---|---|");
-        foreach (var (number, target, measured, pass) in Targets.Evaluate(runs))
-            md.AppendLine($"| {number} | {target} | {measured} | {(pass ? "yes" : "**no**")} |");
+        foreach (var target in Targets.All)
+        {
+            string measured, verdict;
+            try
+            {
+                var (value, pass) = target.Measure(runs);
+                (measured, verdict) = (value, pass ? "yes" : "**no**");
+            }
+            catch (KeyNotFoundException)
+            {
+                (measured, verdict) = ("not measured: a run it compares failed", "**no**");
+            }
+            md.AppendLine($"| {target.Number} | {target.Text} | {measured} | {verdict} |");
+        }
         md.AppendLine();
         md.AppendLine("Notes: LoRA and DPO MFU use the same model-FLOP formula as full training (the frozen base still costs its forward and " +
             "input-gradient matmuls but not its weight gradients, so LoRA's true work is below 6·N·T). Gradient checkpointing's recomputation " +
@@ -42,6 +60,14 @@ internal static class Report
             "(exp of mean log-probs), so its 1e-2 loss tolerance is loose; the DPO runs (loss starting at ln 2) are the informative bf16 check.");
         return md.ToString();
     }
+
+    private static string CpuModel() =>
+        CpuInfo().FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+
+    private static bool HasNativeBf16() =>
+        CpuInfo().Any(l => l.StartsWith("flags", StringComparison.Ordinal) && (l.Contains("avx512_bf16") || l.Contains("amx_bf16")));
+
+    private static IEnumerable<string> CpuInfo() => File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo") : [];
 
     internal static double D(JsonObject run, string field) => run[field]?.GetValue<double>() ?? double.NaN;
 

@@ -99,15 +99,12 @@ public static class TrainingBench
     }
 
     /// <summary>The trainer's padded loss for the padded layout, the packed variant for the others.</summary>
-    private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId) =>
-        packing == PairPacking.Padded
-            ? new PreferenceBatchLoss(objective, reference is null ? null : ReferenceLogProbs.FromModel(reference), padId)
-            : new PackedPreferenceBatchLoss(objective, reference is null ? null : Frozen(reference), packing, padId);
-
-    private static LlamaForCausalLM Frozen(LlamaForCausalLM model)
+    private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId)
     {
-        ReferenceLogProbs.FromModel(model); // freezes and sets evaluation mode
-        return model;
+        var frozen = reference is null ? null : ReferenceLogProbs.FromModel(reference); // no gradients, evaluation mode
+        return packing == PairPacking.Padded
+            ? new PreferenceBatchLoss(objective, frozen, padId)
+            : new PackedPreferenceBatchLoss(objective, reference, packing, padId);
     }
 
     private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
