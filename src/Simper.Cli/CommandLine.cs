@@ -29,6 +29,7 @@ public static class CommandLine
         TrainCommand.Create("train"),
         PrecomputeRefCommand.Create(),
         DemoCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     public static int Run(string[] args)

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Simper.BenchRunner;
+
+// Runs `simper bench` once per configuration, each in a fresh process (so peak memory is its own), and writes a
+// markdown report with every measurement (and the raw JSON of each run beside it) and the target ratios, passed or not.
+var options = RunnerOptions.Parse(args);
+var loadBefore = LoadAverage();
+var runs = new Dictionary<string, JsonObject>();
+var failures = new Dictionary<string, string>();
+foreach (var config in Configurations.All)
+{
+    Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {config.Name}: simper bench {string.Join(' ', config.Arguments(options))}");
+    try { runs[config.Name] = RunBench(options.Cli, config.Arguments(options)); }
+    catch (InvalidOperationException e)
+    {
+        failures[config.Name] = e.Message.ReplaceLineEndings(" ").Replace("|", "/");
+        Console.Error.WriteLine(e.Message);
+    }
+}
+File.WriteAllText(options.Output, Report.Markdown(runs, failures, options, loadBefore, LoadAverage()));
+var raw = Path.ChangeExtension(options.Output, ".json");
+File.WriteAllText(raw, new JsonObject(runs.Select(r => KeyValuePair.Create(r.Key, (JsonNode?)r.Value.DeepClone()))).ToJsonString(new() { WriteIndented = true }));
+Console.Error.WriteLine($"wrote {options.Output} and {raw}");
+
+// The first three fields of /proc/loadavg: 1, 5 and 15 minute load averages.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+static JsonObject RunBench(string cli, IReadOnlyList<string> arguments)
+{
+    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+    start.ArgumentList.Add(cli);
+    start.ArgumentList.Add("bench");
+    foreach (var a in arguments) start.ArgumentList.Add(a);
+    using var process = Process.Start(start)!;
+    var stderr = process.StandardError.ReadToEndAsync();
+    var stdout = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    if (process.ExitCode != 0) throw new InvalidOperationException($"simper bench exited {process.ExitCode}: {stderr.Result}");
+    return JsonNode.Parse(stdout)!.AsObject();
+}
+
+namespace Simper.BenchRunner
+{
+    internal sealed record RunnerOptions(string Cli, string Output, int Steps, int Warmup, int Threads)
+    {
+        public static RunnerOptions Parse(string[] args)
+        {
+            string? cli = null, output = null;
+            int steps = 3, warmup = 1, threads = 2;
+            for (var i = 0; i + 1 < args.Length; i += 2)
+                switch (args[i])
+                {
+                    case "--cli": cli = args[i + 1]; break;
+                    case "--output": output = args[i + 1]; break;
+                    case "--steps": steps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                    case "--warmup": warmup = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                    case "--threads": threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                    default: throw new ArgumentException($"unknown option {args[i]}; expected --cli, --output, --steps, --warmup, --threads");
+                }
+            return new RunnerOptions(cli ?? throw new ArgumentException("--cli is required"), output ?? throw new ArgumentException("--output is required"), steps, warmup, threads);
+        }
+    }
+
+    /// <summary>One `simper bench` invocation: bench-26m, the runner's steps and threads, plus its own flags.</summary>
+    internal sealed record Configuration(string Name, string Description, params string[] Flags)
+    {
+        /// <summary>Loss-trajectory runs set their own step count (20 optimizer steps on one batch).</summary>
+        public bool OwnSteps => Flags.Contains("--steps");
+
+        public IReadOnlyList<string> Arguments(RunnerOptions options)
+        {
+            var list = new List<string> { "--preset", "bench-26m", "--threads", options.Threads.ToString(CultureInfo.InvariantCulture) };
+            if (!OwnSteps) list.AddRange(["--steps", options.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", options.Warmup.ToString(CultureInfo.InvariantCulture)]);
+            list.AddRange(Flags);
+            return list;
+        }
+    }
+
+    internal static class Configurations
+    {
+        private static readonly string[] LossCheck = ["--steps", "19", "--warmup", "1", "--same-batch", "--report-loss", "--learning-rate", "1e-4",
+            "--pairs", "2", "--prompt-length", "64", "--response-length", "32"];
+
+        public static IReadOnlyList<Configuration> All { get; } =
+        [
+            new("plain", "SimPER, padded, 4 pairs × (256 + 64)"),
+            new("shared-prompt", "SimPER, prompt shared by chosen and rejected", "--packing", "shared-prompt"),
+            new("spread-padded", "SimPER, padded, sequence lengths 32..320", "--lengths", "spread"),
+            new("spread-padding-free", "SimPER, padding-free, sequence lengths 32..320", "--lengths", "spread", "--packing", "padding-free"),
+            new("dpo", "DPO with a live reference model, padded", "--method", "dpo"),
+            new("checkpointing", "SimPER, padded, gradient checkpointing", "--gradient-checkpointing"),
+            new("lora", "SimPER, padded, LoRA r16 all-linear", "--lora-rank", "16"),
+            new("bf16", "SimPER, padded, bfloat16 weights", "--dtype", "bfloat16"),
+            new("mixed-plain", "SimPER, padded, mixed lengths", "--lengths", "mixed"),
+            new("mixed-fast", "mixed lengths: shared-prompt-padding-free + LoRA r16", "--lengths", "mixed", "--packing", "shared-prompt-padding-free", "--lora-rank", "16"),
+            new("mixed-all", "mixed lengths: shared-prompt-padding-free + LoRA r16 + bfloat16 + gradient checkpointing", "--lengths", "mixed",
+                "--packing", "shared-prompt-padding-free", "--lora-rank", "16", "--dtype", "bfloat16", "--gradient-checkpointing"),
+            new("loss-fp32-dpo", "DPO, 20 steps on one batch, float32", [.. LossCheck, "--method", "dpo"]),
+            new("loss-bf16-dpo", "DPO, 20 steps on one batch, bfloat16", [.. LossCheck, "--method", "dpo", "--dtype", "bfloat16"]),
+            new("loss-fp32-simper", "SimPER, 20 steps on one batch, float32", [.. LossCheck]),
+            new("loss-bf16-simper", "SimPER, 20 steps on one batch, bfloat16", [.. LossCheck, "--dtype", "bfloat16"]),
+        ];
+    }
+}

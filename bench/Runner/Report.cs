@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Simper.BenchRunner;
+
+/// <summary>The markdown report: every run's measurements, then each target with its measured ratio and verdict.</summary>
+internal static class Report
+{
+    public static string Markdown(IReadOnlyDictionary<string, JsonObject> runs, IReadOnlyDictionary<string, string> failures, RunnerOptions options,
+        string loadBefore, string loadAfter)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# simper bench results").AppendLine();
+        md.AppendLine($"Model: bench-26m (random weights, vocabulary 8192), {options.Threads} libtorch threads, {options.Warmup} warm-up + {options.Steps} timed steps per run, " +
+            $"each run in its own process. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
+            "The machine was shared with other work while this ran, so absolute times are noisy and MFU is measured against the matmul peak " +
+            "the same process reached at the same time.").AppendLine();
+        md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();
+        md.AppendLine("FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM), N = parameters without the input embedding, T = real tokens; " +
+            "a live reference model adds a forward pass (a third). Memory is process RSS: *before* = after warm-up, *peak* = VmHWM during the timed steps, " +
+            "*activations* = peak − before.").AppendLine();
+
+        md.AppendLine("| run | what | step s median (min–max) | pairs/s | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var config in Configurations.All)
+        {
+            if (!runs.TryGetValue(config.Name, out var r))
+            {
+                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} |||||||||||");
+                continue;
+            }
+            md.AppendLine($"| {config.Name} | {config.Description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
+                $"{F(D(r, "pairs_per_second"), 3)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} | " +
+                $"{Percent(D(r, "mfu"))} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
+                $"{F(D(r, "trainable_percent"), 2)} | {D(r, "final_loss").ToString("G6", CultureInfo.InvariantCulture)} |");
+        }
+        md.AppendLine();
+
+        md.AppendLine("## Targets").AppendLine();
+        md.AppendLine("| # | target | measured | pass |").AppendLine("|---|---|---|---|");
+        foreach (var target in Targets.All)
+        {
+            string measured, verdict;
+            try
+            {
+                var (value, pass) = target.Measure(runs);
+                (measured, verdict) = (value, pass ? "yes" : "**no**");
+            }
+            catch (KeyNotFoundException)
+            {
+                (measured, verdict) = ("not measured: a run it compares failed", "**no**");
+            }
+            md.AppendLine($"| {target.Number} | {target.Text} | {measured} | {verdict} |");
+        }
+        md.AppendLine();
+        md.AppendLine("Notes: LoRA and DPO MFU use the same model-FLOP formula as full training (the frozen base still costs its forward and " +
+            "input-gradient matmuls but not its weight gradients, so LoRA's true work is below 6·N·T). Gradient checkpointing's recomputation " +
+            "is not counted as model FLOPs. SimPER's loss on a random model with an 8192-token vocabulary is of the order of 1e-4 " +
+            "(exp of mean log-probs), so its 1e-2 loss tolerance is loose; the DPO runs (loss starting at ln 2) are the informative bf16 check.");
+        return md.ToString();
+    }
+
+    private static string CpuModel() =>
+        CpuInfo().FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+
+    private static bool HasNativeBf16() =>
+        CpuInfo().Any(l => l.StartsWith("flags", StringComparison.Ordinal) && (l.Contains("avx512_bf16") || l.Contains("amx_bf16")));
+
+    private static IEnumerable<string> CpuInfo() => File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo") : [];
+
+    internal static double D(JsonObject run, string field) => run[field]?.GetValue<double>() ?? double.NaN;
+
+    internal static string F(double value, int decimals) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
+
+    internal static string Percent(double fraction) => (100 * fraction).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    private static string MiB(JsonObject run, string field) => F(D(run, field) / (1 << 20), 0);
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using static Simper.BenchRunner.Report;
+
+namespace Simper.BenchRunner;
+
+/// <summary>One target: its number in the list, what it asks, and how to measure it from the runs.</summary>
+internal sealed record Target(int Number, string Text, Func<IReadOnlyDictionary<string, JsonObject>, (string Measured, bool Pass)> Measure);
+
+/// <summary>The eight performance targets, each computed from the runs it compares.</summary>
+internal static class Targets
+{
+    public static IReadOnlyList<Target> All { get; } =
+    [
+        new(1, "SimPER plain padded step MFU ≥ 70% of matmul peak", runs => (Percent(D(runs["plain"], "mfu")), D(runs["plain"], "mfu") >= 0.70)),
+        Ratio(2, "prefix sharing pairs/s ≥ 1.4× plain", "shared-prompt", "plain", "pairs_per_second", r => r >= 1.4),
+        Ratio(3, "padding-free pairs/s ≥ 1.3× padded, spread lengths", "spread-padding-free", "spread-padded", "pairs_per_second", r => r >= 1.3),
+        Ratio(4, "SimPER step time ≤ 0.8× DPO with live reference", "plain", "dpo", "step_seconds_median", r => r <= 0.8),
+        new(4, "SimPER peak memory lower than DPO's by ≥ the reference model's size", runs =>
+        {
+            var saved = D(runs["dpo"], "peak_rss_bytes") - D(runs["plain"], "peak_rss_bytes");
+            var reference = D(runs["dpo"], "reference_model_bytes");
+            return ($"{MiB(saved)} MiB lower; reference model {MiB(reference)} MiB", saved >= reference);
+        }),
+        Ratio(5, "gradient checkpointing activation memory ≤ 0.4×", "checkpointing", "plain", "activation_bytes", r => r <= 0.4),
+        Ratio(5, "gradient checkpointing step time ≤ 1.4×", "checkpointing", "plain", "step_seconds_median", r => r <= 1.4),
+        new(6, "LoRA r16 all-linear step time ≤ 0.75× full", runs =>
+        {
+            var ratio = D(runs["lora"], "step_seconds_median") / D(runs["plain"], "step_seconds_median");
+            return ($"{X(ratio)}; {F(D(runs["lora"], "trainable_percent"), 2)}% of parameters trained", ratio <= 0.75);
+        }),
+        Ratio(7, "bfloat16 step time vs float32 (faster = pass)", "bf16", "plain", "step_seconds_median", r => r < 1.0),
+        LossGap("dpo"),
+        LossGap("simper"),
+        Ratio(8, "everything together (shared-prompt-padding-free + LoRA + bf16 + checkpointing) pairs/s ≥ 1.8× plain padded, mixed lengths",
+            "mixed-all", "mixed-plain", "pairs_per_second", r => r >= 1.8),
+        Ratio(8, "shared-prompt-padding-free + LoRA (float32, no checkpointing) pairs/s ≥ 1.8× plain padded, mixed lengths",
+            "mixed-fast", "mixed-plain", "pairs_per_second", r => r >= 1.8),
+    ];
+
+    private static Target Ratio(int number, string text, string run, string baseline, string field, Func<double, bool> pass) =>
+        new(number, text, runs =>
+        {
+            var ratio = D(runs[run], field) / D(runs[baseline], field);
+            return (X(ratio), pass(ratio));
+        });
+
+    private static Target LossGap(string method) =>
+        new(7, $"{method} loss at step 20 (same start, same batch): |bf16 − fp32| ≤ 1e-2", runs =>
+        {
+            double fp32 = D(runs[$"loss-fp32-{method}"], "final_loss"), bf16 = D(runs[$"loss-bf16-{method}"], "final_loss");
+            var gap = Math.Abs(bf16 - fp32);
+            return ($"fp32 {G(fp32)}, bf16 {G(bf16)}, gap {G(gap)}", gap <= 1e-2);
+        });
+
+    private static string X(double ratio) => ratio.ToString("F2", CultureInfo.InvariantCulture) + "×";
+
+    private static string G(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+
+    private static string MiB(double bytes) => F(bytes / (1 << 20), 0);
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Simper.Bench;
+using Simper.Models;
+using Simper.Objectives;
+using Simper.Runtime;
+using Simper.Scoring;
+
+namespace Simper.Cli.Commands;
+
+/// <summary>`simper bench`: times training steps of a preference method and prints one JSON object.</summary>
+public static class BenchCommand
+{
+    private static readonly PairPacking[] Packings = Enum.GetValues<PairPacking>();
+
+    public static Command Create()
+    {
+        var defaults = new BenchSettings();
+        var model = new Option<string?>("--model") { Description = "Hugging Face model folder to time (default: --preset created in memory)" };
+        var preset = new Option<string>("--preset") { Description = $"Random-weight model when no --model: {string.Join(", ", ModelPresets.Names)}", DefaultValueFactory = _ => defaults.Preset.Name };
+        var method = new Option<string>("--method") { Description = $"Paired method: {string.Join(", ", BenchSettings.PairedMethods)}; reference-based ones score a live frozen copy of the model", DefaultValueFactory = _ => defaults.Method };
+        var packing = new Option<string>("--packing") { Description = $"Pair layout: {string.Join(", ", Packings.Select(BenchResult.PackingName))}", DefaultValueFactory = _ => "padded" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer in the backward pass" };
+        var loraRank = new Option<int>("--lora-rank") { Description = "Train LoRA adapters of this rank on all linear projections (dropout 0); 0 = full training" };
+        var dtype = CommonOptions.Dtype();
+        var device = CommonOptions.Device();
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (training and the matmul peak)", DefaultValueFactory = _ => defaults.Threads };
+        var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => defaults.Steps };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps first", DefaultValueFactory = _ => defaults.Warmup };
+        var seed = CommonOptions.Seed();
+        var pairs = new Option<int>("--pairs") { Description = "Preference pairs per step", DefaultValueFactory = _ => defaults.Pairs };
+        var promptLength = new Option<int>("--prompt-length") { Description = "Prompt tokens with --lengths fixed", DefaultValueFactory = _ => defaults.PromptLength };
+        var responseLength = new Option<int>("--response-length") { Description = "Tokens of each response with --lengths fixed", DefaultValueFactory = _ => defaults.ResponseLength };
+        var lengths = new Option<string>("--lengths")
+        {
+            Description = "fixed (the lengths above), mixed (prompts uniform 32..256, responses 16..128), spread (sequences uniform 32..320)",
+            DefaultValueFactory = _ => "fixed",
+        };
+        var learningRate = new Option<double>("--learning-rate") { Description = "AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var sameBatch = new Option<bool>("--same-batch") { Description = "Train on one batch every step, so the loss falls (to compare dtypes' trajectories)" };
+        var reportLoss = new Option<bool>("--report-loss") { Description = "Add every step's loss (warm-up included) as \"losses\"" };
+
+        var command = new Command("bench",
+            "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
+            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a measured float32 matmul peak, and resident memory. " +
+            "FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM's convention): N = parameters excluding the input embedding table " +
+            "(a tied embedding counted once), T = real tokens processed (padding excluded, a shared prompt once), L layers, d hidden size, " +
+            "s_i each attended sequence length (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
+            "a live reference model adds its forward pass, a third of that. " +
+            "Example: simper bench --preset bench-26m --packing shared-prompt --steps 3 --warmup 1");
+        foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
+                     pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss })
+            command.Options.Add(option);
+
+        command.SetAction(parse =>
+        {
+            var settings = new BenchSettings
+            {
+                ModelDir = parse.GetValue(model),
+                Preset = ModelPresets.Find(parse.GetValue(preset)!),
+                Method = ObjectiveCatalog.Find(parse.GetValue(method)!).Name,
+                Packing = ParsePacking(parse.GetValue(packing)!),
+                GradientCheckpointing = parse.GetValue(checkpointing),
+                LoraRank = parse.GetValue(loraRank),
+                Dtype = TorchRuntime.ParseDtype(parse.GetValue(dtype)!),
+                Device = TorchRuntime.ParseDevice(parse.GetValue(device)!),
+                Threads = parse.GetValue(threads),
+                Steps = parse.GetValue(steps),
+                Warmup = parse.GetValue(warmup),
+                Seed = parse.GetValue(seed),
+                Pairs = parse.GetValue(pairs),
+                PromptLength = parse.GetValue(promptLength),
+                ResponseLength = parse.GetValue(responseLength),
+                Lengths = ParseLengths(parse.GetValue(lengths)!),
+                LearningRate = parse.GetValue(learningRate),
+                SameBatch = parse.GetValue(sameBatch),
+            };
+            var result = TrainingBench.Run(settings);
+            Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));
+            return 0;
+        });
+        return command;
+    }
+
+    private static PairPacking ParsePacking(string name)
+    {
+        foreach (var packing in Packings)
+            if (BenchResult.PackingName(packing) == name.Trim().ToLowerInvariant()) return packing;
+        throw new SimperException($"--packing {name}: expected one of {string.Join(", ", Packings.Select(BenchResult.PackingName))}");
+    }
+
+    private static BenchLengths ParseLengths(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "fixed" => BenchLengths.Fixed,
+        "mixed" => BenchLengths.Mixed,
+        "spread" => BenchLengths.Spread,
+        _ => throw new SimperException($"--lengths {name}: expected fixed, mixed or spread"),
+    };
+}

@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Simper.Runtime;
+
+namespace Simper.Bench;
+
+/// <summary>What one benchmark run measured; <see cref="ToJson"/> is the object `simper bench` prints.</summary>
+public sealed record BenchResult
+{
+    public required BenchSettings Settings { get; init; }
+    public required string ModelName { get; init; }
+    public double StepSecondsMedian { get; init; }
+    public double StepSecondsMin { get; init; }
+    public double StepSecondsMax { get; init; }
+    public double PairsPerSecond { get; init; }
+    /// <summary>Real tokens per second: padding excluded, a shared prompt counted once.</summary>
+    public double TokensPerSecond { get; init; }
+    public double TokensPerStep { get; init; }
+    /// <summary>N of <see cref="TrainingFlops"/>, of the model before any adapters.</summary>
+    public long NonEmbeddingParameters { get; init; }
+    /// <summary>Model FLOPs of a timed step (mean), policy training plus any reference forward pass.</summary>
+    public double FlopsPerStep { get; init; }
+    public double AchievedGflops { get; init; }
+    public double PeakMatmulGflops { get; init; }
+    public double Mfu { get; init; }
+    public long RssBeforeBytes { get; init; }
+    public long PeakRssBytes { get; init; }
+    /// <summary>Peak during the timed steps minus the resident set before them: activations and temporaries.</summary>
+    public long ActivationBytes => PeakRssBytes - RssBeforeBytes;
+    public long ModelBytes { get; init; }
+    public long ReferenceModelBytes { get; init; }
+    public long TrainableParameters { get; init; }
+    public long TotalParameters { get; init; }
+    public double TrainablePercent => TotalParameters == 0 ? 0 : 100.0 * TrainableParameters / TotalParameters;
+    /// <summary>The loss of every step, warm-up included, in order.</summary>
+    public IReadOnlyList<double> Losses { get; init; } = [];
+
+    public JsonObject ToJson(bool includeLosses = false)
+    {
+        var s = Settings;
+        var json = new JsonObject
+        {
+            ["config"] = new JsonObject
+            {
+                ["model"] = ModelName,
+                ["method"] = s.Method,
+                ["packing"] = PackingName(s.Packing),
+                ["lengths"] = s.Lengths.ToString().ToLowerInvariant(),
+                ["pairs"] = s.Pairs,
+                ["prompt_length"] = s.PromptLength,
+                ["response_length"] = s.ResponseLength,
+                ["gradient_checkpointing"] = s.GradientCheckpointing,
+                ["lora_rank"] = s.LoraRank,
+                ["dtype"] = TorchRuntime.DtypeName(s.Dtype),
+                ["threads"] = s.Threads,
+                ["steps"] = s.Steps,
+                ["warmup"] = s.Warmup,
+                ["seed"] = s.Seed,
+                ["learning_rate"] = s.LearningRate,
+                ["same_batch"] = s.SameBatch,
+            },
+            ["step_seconds_median"] = StepSecondsMedian,
+            ["step_seconds_min"] = StepSecondsMin,
+            ["step_seconds_max"] = StepSecondsMax,
+            ["pairs_per_second"] = PairsPerSecond,
+            ["tokens_per_second"] = TokensPerSecond,
+            ["tokens_per_step"] = TokensPerStep,
+            ["non_embedding_parameters"] = NonEmbeddingParameters,
+            ["flops_per_step"] = FlopsPerStep,
+            ["achieved_gflops"] = AchievedGflops,
+            ["peak_matmul_gflops"] = PeakMatmulGflops,
+            ["mfu"] = Mfu,
+            ["rss_before_bytes"] = RssBeforeBytes,
+            ["peak_rss_bytes"] = PeakRssBytes,
+            ["activation_bytes"] = ActivationBytes,
+            ["model_bytes"] = ModelBytes,
+            ["reference_model_bytes"] = ReferenceModelBytes,
+            ["trainable_parameters"] = TrainableParameters,
+            ["total_parameters"] = TotalParameters,
+            ["trainable_percent"] = TrainablePercent,
+            ["final_loss"] = Losses.Count > 0 ? Losses[^1] : null,
+        };
+        if (includeLosses) json["losses"] = new JsonArray([.. Losses.Select(l => (JsonNode)l)]);
+        return json;
+    }
+
+    /// <summary>The command-line spelling of a packing: padded, shared-prompt, padding-free, shared-prompt-padding-free.</summary>
+    public static string PackingName(Scoring.PairPacking packing) => packing switch
+    {
+        Scoring.PairPacking.Padded => "padded",
+        Scoring.PairPacking.SharedPrompt => "shared-prompt",
+        Scoring.PairPacking.PaddingFree => "padding-free",
+        Scoring.PairPacking.SharedPromptPaddingFree => "shared-prompt-padding-free",
+        _ => throw new ArgumentOutOfRangeException(nameof(packing), packing, "unknown packing"),
+    };
+}

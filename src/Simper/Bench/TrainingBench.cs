@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Simper.Lora;
+using Simper.Models;
+using Simper.Objectives;
+using Simper.Runtime;
+using Simper.Scoring;
+using Simper.Text;
+using Simper.Training.Losses;
+using static TorchSharp.torch;
+
+namespace Simper.Bench;
+
+/// <summary>
+/// Times training steps of a preference method. A step is what the trainer does per optimizer step: forward and
+/// backward through the method's loss, clip_grad_norm, AdamW step, zero_grad. Warm-up steps run first, untimed;
+/// memory is the process's resident set (peak during the timed steps, and before them).
+/// </summary>
+public static class TrainingBench
+{
+    public static BenchResult Run(BenchSettings settings)
+    {
+        settings.Validate();
+        TorchRuntime.SetThreads(settings.Threads);
+        var peak = MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device);
+
+        using var policy = BenchModels.Create(settings);
+        policy.model.GradientCheckpointing = settings.GradientCheckpointing;
+        long nonEmbedding = TrainingFlops.NonEmbeddingParameters(policy);
+        if (settings.LoraRank > 0) BenchModels.ApplyLora(policy, settings.LoraRank);
+        var counts = LoraModel.CountParameters(policy);
+
+        var objective = ObjectiveCatalog.Create(settings.Method);
+        using var reference = objective.NeedsReference ? BenchModels.Create(settings) : null;
+        var padId = BenchModels.PadId(policy);
+        var loss = Loss(objective, reference, settings.Packing, padId);
+
+        var random = new Random(settings.Seed);
+        var distinct = settings.SameBatch ? 1 : settings.Warmup + settings.Steps;
+        var drawn = Enumerable.Range(0, distinct)
+            .Select(_ => BenchBatches.Create(settings.Pairs, settings.Lengths, settings.PromptLength, settings.ResponseLength, policy.Config.VocabSize, random))
+            .ToList();
+        var batches = Enumerable.Range(0, settings.Warmup + settings.Steps).Select(i => drawn[i % distinct]).ToList();
+
+        var parameters = policy.parameters().Where(p => p.requires_grad).ToList();
+        using var optimizer = optim.AdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
+        policy.train();
+
+        var losses = new List<double>();
+        var seconds = new List<double>();
+        long rssBefore = 0;
+        for (var step = 0; step < batches.Count; step++)
+        {
+            if (step == settings.Warmup)
+            {
+                ReleaseFreedMemory();
+                rssBefore = ProcessMemory.Resident();
+                ProcessMemory.ResetPeak();
+            }
+            var clock = Stopwatch.StartNew();
+            losses.Add(Step(policy, loss, batches[step], parameters, optimizer, settings.MaxGradNorm));
+            if (step >= settings.Warmup) seconds.Add(clock.Elapsed.TotalSeconds);
+        }
+        long peakRss = ProcessMemory.Peak();
+
+        var timed = batches.Skip(settings.Warmup).ToList();
+        var L = policy.Config.NumHiddenLayers;
+        var d = policy.Config.HiddenSize;
+        long tokens = timed.Sum(b => BenchBatches.Tokens(b, settings.Packing));
+        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Blocks(b, settings.Packing)));
+        if (reference is not null)
+            flops += timed.Sum(b => TrainingFlops.Forward(nonEmbedding, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Blocks(b, settings.Packing)));
+        var total = seconds.Sum();
+        var achieved = flops / total / 1e9;
+
+        return new BenchResult
+        {
+            Settings = settings,
+            ModelName = settings.ModelDir ?? settings.Preset.Name,
+            StepSecondsMedian = Median(seconds),
+            StepSecondsMin = seconds.Min(),
+            StepSecondsMax = seconds.Max(),
+            PairsPerSecond = settings.Pairs * settings.Steps / total,
+            TokensPerSecond = tokens / total,
+            TokensPerStep = (double)tokens / settings.Steps,
+            NonEmbeddingParameters = nonEmbedding,
+            FlopsPerStep = flops / settings.Steps,
+            AchievedGflops = achieved,
+            PeakMatmulGflops = peak,
+            Mfu = achieved / peak,
+            RssBeforeBytes = rssBefore,
+            PeakRssBytes = peakRss,
+            ModelBytes = BenchModels.ParameterBytes(policy),
+            ReferenceModelBytes = reference is null ? 0 : BenchModels.ParameterBytes(reference),
+            TrainableParameters = counts.Trainable,
+            TotalParameters = counts.Total,
+            Losses = losses,
+        };
+    }
+
+    /// <summary>The trainer's padded loss for the padded layout, the packed variant for the others.</summary>
+    private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId)
+    {
+        var frozen = reference is null ? null : ReferenceLogProbs.FromModel(reference); // no gradients, evaluation mode
+        return packing == PairPacking.Padded
+            ? new PreferenceBatchLoss(objective, frozen, padId)
+            : new PackedPreferenceBatchLoss(objective, reference, packing, padId);
+    }
+
+    private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
+        IList<TorchSharp.Modules.Parameter> parameters, optim.Optimizer optimizer, double maxGradNorm)
+    {
+        using var scope = NewDisposeScope();
+        var result = loss.Compute(policy, batch);
+        result.Loss.backward();
+        nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxGradNorm);
+        optimizer.step();
+        optimizer.zero_grad();
+        return result.Loss.item<float>();
+    }
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>
+    /// Collects managed garbage (disposed tensors' wrappers) and returns freed C heap pages to the kernel, so the RSS
+    /// before the timed steps holds what is live rather than what the warm-up step freed.
+    /// </summary>
+    private static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (OperatingSystem.IsLinux()) MallocTrim(0);
+    }
+
+    // glibc's malloc_trim: .NET has no managed way to ask the C allocator to hand free pages back.
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+}

@@ -1,0 +1,43 @@
+using Simper.Models;
+
+namespace Simper.Bench;
+
+/// <summary>
+/// One attention block of a forward pass: <see cref="Queries"/> positions each attending to <see cref="Keys"/>
+/// positions. An ordinary sequence of length s is (s, s); the rejected response r of a shared-prompt pair with prompt
+/// p is (r, p + r), because it attends to the prompt stored once and to itself.
+/// </summary>
+public readonly record struct AttendedBlock(long Queries, long Keys);
+
+/// <summary>
+/// Model FLOPs of one training step, in the convention of PaLM (Chowdhery et al. 2022, appendix B), which MFU uses:
+/// <code>
+///   FLOPs = 6 · N · T  +  12 · L · d · Σ_i q_i · k_i
+/// </code>
+/// N = parameters excluding the input embedding table (a tied embedding/head matrix is counted once, as the head),
+/// T = real tokens processed (padding excluded), L = layers, d = hidden size, and for each attention block q_i
+/// queries over k_i keys; for an ordinary sequence q_i = k_i = s_i, PaLM's 12·L·d·s_i². The 6 is 2 (forward) + 4
+/// (backward) FLOPs per parameter per token; the attention term counts QKᵀ and attention·V without halving for the
+/// causal mask. Work that is not in the model's arithmetic is not counted: padding, recomputation under gradient
+/// checkpointing. A frozen reference model's forward pass is a third of it: 2 · N · T + 4 · L · d · Σ q_i · k_i.
+/// </summary>
+public static class TrainingFlops
+{
+    /// <summary>N: the model's distinct parameters minus the input embedding table unless it doubles as the head.</summary>
+    public static long NonEmbeddingParameters(LlamaForCausalLM model)
+    {
+        var total = model.parameters().Sum(p => p.numel());
+        var embedding = model.model.embed_tokens.weight!.numel();
+        return model.Config.TieWordEmbeddings ? total : total - embedding;
+    }
+
+    /// <summary>Forward + backward FLOPs: 6·N·T + 12·L·d·Σ q·k.</summary>
+    public static double Training(long parameters, int layers, int hidden, long tokens, IEnumerable<AttendedBlock> blocks) =>
+        6.0 * parameters * tokens + 12.0 * layers * hidden * AttentionArea(blocks);
+
+    /// <summary>Forward-only FLOPs (a reference model scored without gradients): 2·N·T + 4·L·d·Σ q·k.</summary>
+    public static double Forward(long parameters, int layers, int hidden, long tokens, IEnumerable<AttendedBlock> blocks) =>
+        Training(parameters, layers, hidden, tokens, blocks) / 3.0;
+
+    private static double AttentionArea(IEnumerable<AttendedBlock> blocks) => blocks.Sum(b => (double)b.Queries * b.Keys);
+}

@@ -1,0 +1,60 @@
+using Simper.Bench;
+using Simper.Data;
+using Simper.Models;
+using Simper.Scoring;
+using Simper.Text;
+
+namespace Simper.Tests.Bench;
+
+public class TrainingFlopsTests
+{
+    // hidden 8, 1 layer, 2 heads of 4, 1 KV head, intermediate 16, vocabulary 32, untied head.
+    private static readonly ModelPreset Small = new("small", HiddenSize: 8, NumHiddenLayers: 1, NumAttentionHeads: 2,
+        NumKeyValueHeads: 1, IntermediateSize: 16, MaxPositionEmbeddings: 64, TieWordEmbeddings: false);
+
+    [Fact]
+    public void NonEmbeddingParametersLeaveOutTheInputTableOnly()
+    {
+        using var model = ModelFactory.CreateRandom(Small.ToConfig(32, 1, 2, 0), seed: 1);
+        // q 8·8, k 8·4, v 8·4, o 8·8, gate/up/down 3·8·16, two layer norms 2·8, final norm 8, head 32·8.
+        const long expected = 64 + 32 + 32 + 64 + 384 + 16 + 8 + 256;
+        Assert.Equal(expected, TrainingFlops.NonEmbeddingParameters(model));
+    }
+
+    [Fact]
+    public void TiedEmbeddingIsCountedOnceAsTheHead()
+    {
+        using var model = ModelFactory.CreateRandom((Small with { TieWordEmbeddings = true }).ToConfig(32, 1, 2, 0), seed: 1);
+        Assert.Equal(64 + 32 + 32 + 64 + 384 + 16 + 8 + 256, TrainingFlops.NonEmbeddingParameters(model));
+    }
+
+    [Fact]
+    public void TrainingFlopsFollowPalmsFormula()
+    {
+        // N = 1000, L = 2, d = 16; two sequences of 3 and 5 tokens: 6·1000·8 + 12·2·16·(9 + 25) = 48000 + 13056.
+        var blocks = new[] { new AttendedBlock(3, 3), new AttendedBlock(5, 5) };
+        Assert.Equal(61056, TrainingFlops.Training(1000, 2, 16, 8, blocks));
+        Assert.Equal(61056 / 3.0, TrainingFlops.Forward(1000, 2, 16, 8, blocks), 9);
+    }
+
+    [Fact]
+    public void SharedPromptCountsThePromptOnceAndTheRejectedBlockAgainstIt()
+    {
+        var pair = new EncodedPair([5, 6, 7], [8, 9], [10], null, null, new RowSource("t", 0));
+        // Padded: (3+2)² + (3+1)², 5 + 4 tokens. Shared prompt: 5·5 for prompt + chosen, 1·(3+1) for rejected; 3 + 2 + 1 tokens.
+        Assert.Equal([new AttendedBlock(5, 5), new AttendedBlock(4, 4)], BenchBatches.Blocks([pair], PairPacking.Padded));
+        Assert.Equal(9, BenchBatches.Tokens([pair], PairPacking.PaddingFree));
+        Assert.Equal([new AttendedBlock(5, 5), new AttendedBlock(1, 4)], BenchBatches.Blocks([pair], PairPacking.SharedPromptPaddingFree));
+        Assert.Equal(6, BenchBatches.Tokens([pair], PairPacking.SharedPrompt));
+    }
+
+    [Fact]
+    public void SpreadLengthsDrawSequencesOf32To320Tokens()
+    {
+        var batch = BenchBatches.Create(200, BenchLengths.Spread, 0, 0, vocabSize: 50, new Random(3));
+        var lengths = batch.SelectMany(p => new[] { p.Prompt.Length + p.Chosen.Length, p.Prompt.Length + p.Rejected.Length }).ToList();
+        Assert.InRange(lengths.Min(), 32, 40);
+        Assert.InRange(lengths.Max(), 310, 320);
+        Assert.All(batch.SelectMany(p => p.Prompt.Concat(p.Chosen).Concat(p.Rejected)), id => Assert.InRange(id, BenchBatches.FirstOrdinaryId, 49));
+    }
+}
