@@ -5,8 +5,8 @@ namespace Simper.Tests.Demo;
 public class TaskTests
 {
     [Theory]
-    [InlineData("add 047+385=", "2340")]   // 47 + 385 = 432 -> "0432" least-significant first
-    [InlineData("add 999+001=", "0001")]   // 1000
+    [InlineData("add 47+85=", "231")]      // 47 + 85 = 132, least-significant digit first
+    [InlineData("add 99+01=", "001")]      // 100
     [InlineData("sort 5 2 8 1=", "1 2 5 8")]
     [InlineData("reverse abcde=", "edcba")]
     [InlineData("count a in abacad=", "3")]
