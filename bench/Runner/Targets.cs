@@ -46,7 +46,7 @@ internal static class Targets
         });
 
     private static Target LossGap(string method) =>
-        new(7, $"{method} loss at step 20 (same start, same batch): |bf16 − fp32| ≤ 1e-2", runs =>
+        new(7, $"{method} loss at step 20 (same start, same batch): abs(bf16 − fp32) ≤ 1e-2", runs =>
         {
             double fp32 = D(runs[$"loss-fp32-{method}"], "final_loss"), bf16 = D(runs[$"loss-bf16-{method}"], "final_loss");
             var gap = Math.Abs(bf16 - fp32);
