@@ -12,8 +12,8 @@ public class DemoPipelineTests
         using var folder = new TempFolder();
         var output = folder.File("demo");
 
-        var run = Support.Cli.Run("demo", "--output", output, "--sft-examples", "80", "--pair-prompts", "40", "--eval-prompts", "10",
-            "--samples", "4", "--sft-epochs", "1", "--align-epochs", "1", "--methods", "simper,dpo", "--learning-rates", "1e-4,1e-3",
+        var run = Support.Cli.Run("demo", "--output", output, "--sft-examples", "300", "--pair-prompts", "40", "--eval-prompts", "10",
+            "--samples", "4", "--sft-epochs", "4", "--align-epochs", "1", "--methods", "simper,dpo", "--learning-rates", "1e-4,1e-3",
             "--hidden-size", "32", "--layers", "1", "--threads", "1");
 
         Assert.True(run.ExitCode == 0, run.ToString());

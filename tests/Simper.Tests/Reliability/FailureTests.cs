@@ -20,7 +20,7 @@ public class FailureTests
     }
 
     private static Dictionary<string, byte[]> Files(string folder) =>
-        Directory.EnumerateFiles(folder).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        Directory.EnumerateFiles(folder).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
     [Fact]
     public void NonFiniteStepsAreSkippedCountedAndStopTheRunKeepingTheLastGoodCheckpoint()
