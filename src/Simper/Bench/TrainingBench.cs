@@ -98,14 +98,9 @@ public static class TrainingBench
         };
     }
 
-    /// <summary>The trainer's padded loss for the padded layout, the packed variant for the others.</summary>
-    private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId)
-    {
-        var frozen = reference is null ? null : ReferenceLogProbs.FromModel(reference); // no gradients, evaluation mode
-        return packing == PairPacking.Padded
-            ? new PreferenceBatchLoss(objective, frozen, padId)
-            : new PackedPreferenceBatchLoss(objective, reference, packing, padId);
-    }
+    /// <summary>The trainer's own loss with the requested layout; a live reference model is frozen and scored alike.</summary>
+    private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId) =>
+        new PreferenceBatchLoss(objective, reference is null ? null : ReferenceLogProbs.FromModel(reference), padId, packing);
 
     private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
         IList<TorchSharp.Modules.Parameter> parameters, optim.Optimizer optimizer, double maxGradNorm)
