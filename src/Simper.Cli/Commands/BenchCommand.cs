@@ -78,6 +78,35 @@ public static class BenchCommand
             Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));
             return 0;
         });
+        command.Subcommands.Add(TokenizerCommand());
+        return command;
+    }
+
+    /// <summary>`simper bench tokenizer`: encoding speed of a model's tokenizer beside Microsoft.ML.Tokenizers alone.</summary>
+    private static Command TokenizerCommand()
+    {
+        var model = CommonOptions.Model("Folder with tokenizer files (tokenizer.json, vocab.json + merges.txt, or tokenizer.model)");
+        var text = new Option<string>("--text") { Description = "UTF-8 text file, repeated up to --megabytes", Required = true };
+        var megabytes = new Option<int>("--megabytes") { Description = "Size of the text to encode", DefaultValueFactory = _ => 10 };
+        var command = new Command("tokenizer",
+            "Encoding speed of a tokenizer, ours and the package's alone. Example: simper bench tokenizer --model gpt2 --text story.txt");
+        foreach (var option in new Option[] { model, text, megabytes }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(text)!;
+            if (!File.Exists(path)) throw new SimperException($"--text {path}: file not found");
+            var sample = File.ReadAllText(path);
+            if (sample.Length == 0) throw new SimperException($"--text {path}: the file is empty");
+            var copies = (int)Math.Ceiling(parse.GetValue(megabytes) * 1e6 / System.Text.Encoding.UTF8.GetByteCount(sample));
+            var tokenizer = Simper.Tokenization.ModelTokenizer.FromFolder(parse.GetValue(model)!);
+            var result = Simper.Tokenization.TokenizerThroughput.Measure(tokenizer, new System.Text.StringBuilder().Insert(0, sample, copies).ToString());
+            Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                bytes = result.Bytes, tokens = result.Tokens, megabytes_per_second = result.MegabytesPerSecond,
+                tokens_per_second = result.TokensPerSecond, package_alone_megabytes_per_second = result.ReferenceMegabytesPerSecond,
+            }));
+            return 0;
+        });
         return command;
     }
 
