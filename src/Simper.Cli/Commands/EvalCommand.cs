@@ -46,7 +46,7 @@ public static class EvalCommand
             var truncation = Truncation(parse.GetValue(maxLength), parse.GetValue(maxPromptLength));
             var pairs = Encode(modelDir, parse.GetValue(data)!, dataOptions.Read(parse), truncation);
             using var policy = model.Load(parse);
-            var padId = policy.Config.PadTokenId ?? policy.Config.EosTokenIds.FirstOrDefault();
+            var padId = policy.Config.PaddingId;
             var size = parse.GetValue(batchSize);
             var scores = PairScorer.Score(policy, pairs, size, padId, Output.Progress("scored pairs", pairs.Count, size));
 
@@ -89,11 +89,8 @@ public static class EvalCommand
     {
         var examples = DataOptionsBinding.Logged(DatasetLoader.LoadPreferences(dataPath, options));
         var text = ModelText.TryLoad(modelDir);
-        if (text is null && examples.FirstOrDefault(e => e.Prompt.Kind != SegmentKind.TokenIds) is { } textual)
-            throw new SimperException($"{textual.Source}: the row is {textual.Prompt.Kind} but {modelDir} has no tokenizer files; give pre-tokenized rows or a model folder with a tokenizer");
-        // Pre-tokenized rows never reach the tokenizer, so a folder without one is fine for them (checked above).
         var vocabSize = Simper.Models.ModelConfig.Load(Path.Combine(modelDir, Simper.Checkpoints.PretrainedModel.ConfigFile)).VocabSize;
-        var encoder = new ExampleEncoder(text ?? new PromptResponseEncoder(null!, null), truncation) { VocabSize = vocabSize };
+        var encoder = new ExampleEncoder(text, truncation) { VocabSize = vocabSize };
         var pairs = encoder.EncodePairs(examples);
         if (encoder.Report.PromptsTruncated + encoder.Report.ResponsesTruncated + encoder.Report.Dropped > 0) Output.Log(encoder.Report.ToString());
         if (pairs.Count == 0) throw new SimperException($"{dataPath}: no pair fits --max-length {truncation.MaxLength}; every prompt leaves no room for a response");

@@ -32,7 +32,7 @@ internal static class PrecomputeRefCommand
             var truncation = EvalCommand.Truncation(parse.GetValue(maxLength), parse.GetValue(maxPromptLength));
             var pairs = EvalCommand.Encode(model.ModelDir(parse), parse.GetValue(data)!, dataOptions.Read(parse), truncation);
             using var reference = model.Load(parse);
-            var padId = reference.Config.PadTokenId ?? reference.Config.EosTokenIds.FirstOrDefault();
+            var padId = reference.Config.PaddingId;
             var size = parse.GetValue(batchSize);
             var scores = PairScorer.Score(reference, pairs, size, padId, Output.Progress("scored pairs", pairs.Count, size));
             var path = parse.GetValue(output)!;

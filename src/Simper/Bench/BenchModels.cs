@@ -40,5 +40,5 @@ public static class BenchModels
         model.parameters().Sum(p => p.numel() * p.element_size());
 
     /// <summary>The pad id of the model's config, else its first EOS id, else 0 (padding is masked out either way).</summary>
-    public static int PadId(LlamaForCausalLM model) => model.Config.PadTokenId ?? model.Config.EosTokenIds.FirstOrDefault();
+    public static int PadId(LlamaForCausalLM model) => model.Config.PaddingId;
 }

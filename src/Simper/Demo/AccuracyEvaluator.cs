@@ -14,19 +14,13 @@ public static class AccuracyEvaluator
     public static Result Score(LlamaForCausalLM model, PromptResponseEncoder text, IReadOnlyList<string> prompts,
         int maxNewTokens = 16, int batchSize = 500)
     {
-        var answers = new List<string>(prompts.Count);
         var eos = text.Tokenizer.EosTokenId is int id ? new[] { id } : null;
-        var options = new GenerationOptions
-        {
-            MaxNewTokens = maxNewTokens, EosTokenIds = eos, PadTokenId = text.Tokenizer.PadTokenId ?? 0,
-        };
-        model.eval();
+        var options = new GenerationOptions { MaxNewTokens = maxNewTokens, EosTokenIds = eos, PadTokenId = model.Config.PaddingId };
+        var generator = new TextGenerator(model, text);
+        List<string> answers;
         using (torch.no_grad())
-            foreach (var chunk in prompts.Chunk(batchSize))
-            {
-                var generated = TokenGenerator.Generate(model, chunk.Select(text.EncodePrompt).ToList(), options);
-                answers.AddRange(generated.Select(ids => text.Tokenizer.Decode(ids, skipSpecialTokens: true)));
-            }
+            answers = generator.Generate(prompts.Select(generator.EncodeText).ToList(), samples: 1, options, batchSize)
+                .Select(g => g.Text).ToList();
         var byFamily = prompts.Select((p, i) => (Task: TaskCatalog.ForPrompt(p), Prompt: p, Answer: answers[i]))
             .GroupBy(x => x.Task.Name)
             .ToDictionary(g => g.Key, g => g.Average(x => x.Task.Verify(x.Prompt, x.Answer) ? 1.0 : 0.0));

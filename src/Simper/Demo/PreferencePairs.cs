@@ -26,11 +26,12 @@ public static class PreferencePairs
         {
             var task = TaskCatalog.ForPrompt(group.Key);
             var completions = group.Select(r => r["completion"]!.GetValue<string>()).ToList();
-            var right = completions.Where(c => task.Verify(group.Key, c)).Distinct().ToList();
+            var verified = completions.Select(c => (Text: c, Right: task.Verify(group.Key, c))).ToList();
+            var right = verified.Where(v => v.Right).Select(v => v.Text).Distinct().ToList();
             // An empty completion is a wrong answer too, but preference data may not hold empty responses.
-            var wrong = completions.Where(c => c.Length > 0 && !task.Verify(group.Key, c)).Distinct().ToList();
+            var wrong = verified.Where(v => !v.Right && v.Text.Length > 0).Select(v => v.Text).Distinct().ToList();
             samples += completions.Count;
-            correct += completions.Count(c => task.Verify(group.Key, c));
+            correct += verified.Count(v => v.Right);
             if (right.Count == 0 || wrong.Count == 0) continue;
             pairs.Add(new JsonObject
             {

@@ -14,7 +14,7 @@ public sealed record GeneratedText(int PromptIndex, int Sample, int[] TokenIds, 
 public sealed class TextGenerator(LlamaForCausalLM model, PromptResponseEncoder text)
 {
     /// <summary>A plain-text prompt with the tokenizer's BOS in front (when it adds one).</summary>
-    public int[] EncodeText(string prompt) => NonEmpty(text.EncodeText(prompt, "").Prompt);
+    public int[] EncodeText(string prompt) => NonEmpty(text.EncodePrompt(prompt));
 
     /// <summary>A conversation rendered with the chat template and its generation prompt (plain text when the model has no template).</summary>
     public int[] EncodeChat(IReadOnlyList<ChatMessage> messages) => NonEmpty(text.EncodePrompt(messages));

@@ -46,6 +46,8 @@ public sealed record ModelConfig
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
     /// <summary>Null by default: most causal LMs define no pad token. When set, its embedding row gets no gradient, as in transformers.</summary>
     public int? PadTokenId { get; init; }
+    /// <summary>The id that fills padded positions: pad_token_id, else the first EOS. Padding is masked, so any valid id works.</summary>
+    public int PaddingId => PadTokenId ?? EosTokenIds.FirstOrDefault();
     /// <summary>The dtype the weights are stored in; null when the config does not say.</summary>
     public string? TorchDtype { get; init; }
     /// <summary>Standard deviation of the normal initialisation; 0.02 is transformers' default for all three families.</summary>

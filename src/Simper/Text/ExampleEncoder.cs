@@ -7,7 +7,7 @@ namespace Simper.Text;
 /// Encodes dataset examples (text, chat messages or token ids) into token ids with the model's tokenizer and chat
 /// template, then truncates them by <see cref="TruncationOptions"/>. Pre-tokenized examples are taken exactly as given.
 /// </summary>
-public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOptions truncation)
+public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOptions truncation)
 {
     public EncodingReport Report { get; } = new();
 
@@ -73,8 +73,8 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
         return (prompt.Kind, completion.Kind) switch
         {
             (SegmentKind.TokenIds, SegmentKind.TokenIds) => new EncodedTurn(prompt.TokenIds!, completion.TokenIds!),
-            (SegmentKind.Text, SegmentKind.Text) => encoder.EncodeText(prompt.Text!, completion.Text!),
-            (SegmentKind.Messages, SegmentKind.Messages) => encoder.EncodeChat(ToChat(prompt.Messages!), ToChat(completion.Messages!)),
+            (SegmentKind.Text, SegmentKind.Text) => Text(completion).EncodeText(prompt.Text!, completion.Text!),
+            (SegmentKind.Messages, SegmentKind.Messages) => Text(completion).EncodeChat(ToChat(prompt.Messages!), ToChat(completion.Messages!)),
             _ => throw new SimperException($"{completion.GetType().Name.ToLowerInvariant()} is {completion.Kind} but its prompt is {prompt.Kind}"),
         };
     }
@@ -86,16 +86,23 @@ public sealed class ExampleEncoder(PromptResponseEncoder encoder, TruncationOpti
         return completion.Kind switch
         {
             SegmentKind.TokenIds => new EncodedTurn([], completion.TokenIds!),
-            SegmentKind.Text => encoder.EncodeText("", completion.Text!),
-            _ => encoder.EncodeChat([], ToChat(completion.Messages!)),
+            SegmentKind.Text => Text(completion).EncodeText("", completion.Text!),
+            _ => Text(completion).EncodeChat([], ToChat(completion.Messages!)),
         };
     }
+
+    // Pre-tokenized rows need no tokenizer, so a model folder without tokenizer files is fine until a text row comes.
+    private PromptResponseEncoder Text(Completion completion) => encoder ?? throw new NoTokenizerException(completion.Kind);
+
+    private sealed class NoTokenizerException(SegmentKind kind) : Exception(
+        $"the row is {kind.ToString().ToLowerInvariant()} but the model folder has no tokenizer files; give pre-tokenized rows or a model folder with a tokenizer");
 
     // A null prompt is language-modelling SFT; errors of the chat template are given the row they came from.
     private EncodedTurn Encode(Prompt? prompt, Completion completion, RowSource source)
     {
         try { return InVocabulary(prompt is null ? EncodeWhole(completion) : Encode(prompt, completion), source); }
         catch (TemplateException e) { throw new SimperException($"{source}: chat template failed: {e.Message}", e); }
+        catch (NoTokenizerException e) { throw new SimperException($"{source}: {e.Message}", e); }
     }
 
     private EncodedTurn InVocabulary(EncodedTurn turn, RowSource source)

@@ -43,8 +43,8 @@ public sealed record TrainingJob
         var truncation = new TruncationOptions(maxLength, Math.Min(settings.MaxPromptLength, maxLength - 1), settings.TruncationMode == "keep_end");
         var text = ModelText.TryLoad(ModelPath);
         var vocabSize = config.VocabSize;
-        var encoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
-        var evalEncoder = new ExampleEncoder(text ?? NoTokenizer(), truncation) { VocabSize = vocabSize };
+        var encoder = new ExampleEncoder(text, truncation) { VocabSize = vocabSize };
+        var evalEncoder = new ExampleEncoder(text, truncation) { VocabSize = vocabSize };
         var evalPath = EvalDataPath ?? (EvalSplit is null ? null : DataPath);
         var evalOptions = Data with { Split = EvalSplit ?? Data.Split };
 
@@ -98,8 +98,7 @@ public sealed record TrainingJob
             else LoraModel.LoadAdapter(policy, resumeProbe);
             log.WriteLine($"LoRA r={lora.Rank} on {string.Join(",", lora.ExpandedTargets)}: {LoraModel.CountParameters(policy)}");
         }
-        var padId = PadId();
-        var loss = makeLoss(policy, padId);
+        var loss = makeLoss(policy, policy.Config.PaddingId);
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
         if (Resume is null) TrainingRecipe.Save(Settings, run.File(RunFolder.SettingsFile));
         log.Write(_dataNotes);
@@ -144,13 +143,6 @@ public sealed record TrainingJob
         RefModelPath is null && Settings.Lora is not null ? ReferenceLogProbs.FromPolicyBase
             : ReferenceLogProbs.FromModel(PretrainedModel.Load(RefModelPath ?? ModelPath, dtype, device).Model);
 
-    private int PadId()
-    {
-        var config = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile));
-        var text = ModelText.TryLoad(ModelPath);
-        return text?.Tokenizer.PadTokenId ?? text?.Tokenizer.EosTokenId ?? config.PadTokenId ?? config.EosTokenIds.FirstOrDefault();
-    }
-
     // Notes about the data are printed once every input has been checked, so a failing run prints its error alone.
     private readonly StringWriter _dataNotes = new();
 
@@ -160,6 +152,4 @@ public sealed record TrainingJob
             _dataNotes.WriteLine($"skipped {result.SkippedRows} bad rows; first: {result.Problems.FirstOrDefault()}");
         return result.Examples;
     }
-
-    private PromptResponseEncoder NoTokenizer() => new(null!, null);
 }
