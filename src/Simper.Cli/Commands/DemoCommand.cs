@@ -31,16 +31,16 @@ internal static class DemoCommand
             Description = "Comma-separated alignment learning rates, shared by all methods",
             DefaultValueFactory = _ => string.Join(",", defaults.LearningRates.Select(DemoPipeline.Format)),
         };
-        var sftExamples = new Option<int>("--sft-examples") { Description = "SFT demonstrations per task family", DefaultValueFactory = _ => defaults.Data.SftExamplesPerFamily };
-        var pairPrompts = new Option<int>("--pair-prompts") { Description = "Prompts per family sampled to build pairs", DefaultValueFactory = _ => defaults.Data.PairPromptsPerFamily };
-        var evalPrompts = new Option<int>("--eval-prompts") { Description = "Held-out prompts per family for the greedy accuracy", DefaultValueFactory = _ => defaults.Data.EvalPromptsPerFamily };
+        var (sftExamples, pairPrompts, evalPrompts) = DataSizeOptions(defaults.Data);
         var samples = new Option<int>("--samples") { Description = "Samples per prompt from the SFT model", DefaultValueFactory = _ => defaults.SamplesPerPrompt };
         var sftEpochs = new Option<double>("--sft-epochs") { Description = "Epochs of supervised fine-tuning", DefaultValueFactory = _ => defaults.SftEpochs };
+        var sftRate = new Option<double>("--sft-learning-rate") { Description = "Peak learning rate of supervised fine-tuning", DefaultValueFactory = _ => defaults.SftLearningRate };
+        var sftBatch = new Option<int>("--sft-batch-size") { Description = "Demonstrations per step of supervised fine-tuning", DefaultValueFactory = _ => defaults.SftBatchSize };
         var alignEpochs = new Option<double>("--align-epochs") { Description = "Epochs of each alignment run", DefaultValueFactory = _ => defaults.AlignEpochs };
         var hidden = new Option<int>("--hidden-size") { Description = "Hidden size of the base model", DefaultValueFactory = _ => defaults.Model.HiddenSize };
         var layers = new Option<int>("--layers") { Description = "Decoder layers of the base model", DefaultValueFactory = _ => defaults.Model.NumHiddenLayers };
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => defaults.Threads };
-        foreach (var option in new Option[] { output, seed, methods, rates, sftExamples, pairPrompts, evalPrompts, samples, sftEpochs, alignEpochs, hidden, layers, threads })
+        foreach (var option in new Option[] { output, seed, methods, rates, sftExamples, pairPrompts, evalPrompts, samples, sftEpochs, sftRate, sftBatch, alignEpochs, hidden, layers, threads })
             command.Options.Add(option);
         command.SetAction(parse =>
         {
@@ -52,6 +52,8 @@ internal static class DemoCommand
                 Threads = parse.GetValue(threads),
                 SamplesPerPrompt = parse.GetValue(samples),
                 SftEpochs = parse.GetValue(sftEpochs),
+                SftLearningRate = parse.GetValue(sftRate),
+                SftBatchSize = parse.GetValue(sftBatch),
                 AlignEpochs = parse.GetValue(alignEpochs),
                 Model = defaults.Model with { HiddenSize = parse.GetValue(hidden), NumHiddenLayers = parse.GetValue(layers) },
                 Data = defaults.Data with
@@ -77,15 +79,28 @@ internal static class DemoCommand
         var command = new Command("data", "Write the demo's SFT, pair-prompt and held-out prompt files. Example: simper demo data --output demo/data");
         var output = CommonOptions.Output("Folder for sft.jsonl, pair_prompts.jsonl and eval_prompts.jsonl");
         var seed = CommonOptions.Seed();
-        command.Options.Add(output);
-        command.Options.Add(seed);
+        var defaults = new DemoDataSettings();
+        var (sftExamples, pairPrompts, evalPrompts) = DataSizeOptions(defaults);
+        foreach (var option in new Option[] { output, seed, sftExamples, pairPrompts, evalPrompts }) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            DemoData.Write(parse.GetValue(output)!, new DemoDataSettings { Seed = parse.GetValue(seed) }, TaskCatalog.All);
+            DemoData.Write(parse.GetValue(output)!, defaults with
+            {
+                Seed = parse.GetValue(seed),
+                SftExamplesPerFamily = parse.GetValue(sftExamples),
+                PairPromptsPerFamily = parse.GetValue(pairPrompts),
+                EvalPromptsPerFamily = parse.GetValue(evalPrompts),
+            }, TaskCatalog.All);
             return 0;
         });
         return command;
     }
+
+    /// <summary>The dataset sizes, shared by `demo` and `demo data` so the printed data command rebuilds the same files.</summary>
+    private static (Option<int> Sft, Option<int> PairPrompts, Option<int> EvalPrompts) DataSizeOptions(DemoDataSettings defaults) => (
+        new Option<int>("--sft-examples") { Description = "SFT demonstrations per task family", DefaultValueFactory = _ => defaults.SftExamplesPerFamily },
+        new Option<int>("--pair-prompts") { Description = "Prompts per family sampled to build pairs", DefaultValueFactory = _ => defaults.PairPromptsPerFamily },
+        new Option<int>("--eval-prompts") { Description = "Held-out prompts per family for the greedy accuracy", DefaultValueFactory = _ => defaults.EvalPromptsPerFamily });
 
     private static Command PairsCommand()
     {

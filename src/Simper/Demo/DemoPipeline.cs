@@ -43,7 +43,8 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
                       $"--heads {settings.Model.NumAttentionHeads} --kv-heads {settings.Model.NumKeyValueHeads} --intermediate-size {settings.Model.IntermediateSize} " +
                       $"--max-positions {settings.Model.MaxPositionEmbeddings} --tie-word-embeddings --seed {settings.Seed} --overwrite",
             () => RandomModelFolder.Create(BaseDir, settings.Model, settings.Seed, overwrite: true));
-        Stage("data", $"simper demo data --output {DataDir} --seed {settings.Seed}",
+        Stage("data", $"simper demo data --output {DataDir} --seed {settings.Seed} --sft-examples {settings.Data.SftExamplesPerFamily} " +
+                      $"--pair-prompts {settings.Data.PairPromptsPerFamily} --eval-prompts {settings.Data.EvalPromptsPerFamily}",
             () => DemoData.Write(DataDir, settings.Data with { Seed = settings.Seed }, TaskCatalog.All));
         Stage("sft", Command("sft", BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir, null, settings.SftLearningRate,
                 settings.SftEpochs, settings.SftBatchSize),
