@@ -13,7 +13,7 @@ public class DemoPipelineTests
         var output = folder.File("demo");
 
         var run = Support.Cli.Run("demo", "--output", output, "--sft-examples", "300", "--pair-prompts", "40", "--eval-prompts", "10",
-            "--samples", "4", "--sft-epochs", "4", "--align-epochs", "1", "--methods", "simper,dpo", "--learning-rates", "1e-4,1e-3",
+            "--samples", "4", "--sft-epochs", "4", "--sft-learning-rate", "3e-3", "--align-epochs", "1", "--methods", "simper,dpo", "--learning-rates", "1e-4,1e-3",
             "--hidden-size", "32", "--layers", "1", "--threads", "1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
@@ -28,6 +28,15 @@ public class DemoPipelineTests
         Assert.Contains("simper demo score --model", report);
         Assert.StartsWith("| Model |", run.Stdout);
         Assert.Contains("\n| sft |", run.Stdout);
+
+        // The printed data command, run again into another folder, writes the same datasets byte for byte.
+        var dataCommand = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "demo.json")))!["Commands"]!.AsArray()
+            .Select(c => c!.GetValue<string>()).Single(c => c.StartsWith("simper demo data ", StringComparison.Ordinal));
+        var again = folder.File("again");
+        var rerun = Support.Cli.Run(dataCommand.Replace(Path.Combine(output, "data"), again).Split(' ').Skip(1).ToArray());
+        Assert.True(rerun.ExitCode == 0, rerun.ToString());
+        foreach (var file in new[] { "sft.jsonl", "pair_prompts.jsonl", "eval_prompts.jsonl" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(output, "data", file)), File.ReadAllBytes(Path.Combine(again, file)));
 
         File.Delete(Path.Combine(output, "report.md"));
         var rebuilt = Support.Cli.Run("demo", "report", "--output", output);
