@@ -18,8 +18,9 @@ internal static class Report
             "the same process reached at the same time.").AppendLine();
         md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM), N = parameters without the input embedding, T = real tokens; " +
-            "a live reference model adds a forward pass (a third). Memory is process RSS: *before* = after warm-up, *peak* = VmHWM during the timed steps, " +
-            "*activations* = peak − before.").AppendLine();
+            "a live reference model adds a forward pass (a third). Memory is process RSS, with the C allocator set to unmap freed blocks of 128 KiB " +
+            "and more at once so that RSS follows the memory in use: *before* = after warm-up, *peak* = VmHWM during the timed steps, " +
+            "*activations* = peak − before (activations, gradients' temporaries and the optimizer step's temporaries).").AppendLine();
 
         md.AppendLine("| run | what | step s median (min–max) | pairs/s | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");

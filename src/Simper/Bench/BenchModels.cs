@@ -31,6 +31,17 @@ public static class BenchModels
         }
     }
 
+    /// <summary>
+    /// For a low-precision run, the float32 weights its model was rounded from (a preset's seed weights, or the model
+    /// folder loaded in float32), to start the float32 master weights from the same values the float32 run starts
+    /// from; null when the run is float32 or float64 and has no masters.
+    /// </summary>
+    public static LlamaForCausalLM? FullPrecisionStart(BenchSettings settings)
+    {
+        if (settings.Dtype is ScalarType.Float32 or ScalarType.Float64) return null;
+        return Create(settings with { Dtype = ScalarType.Float32 });
+    }
+
     /// <summary>Attaches rank-<paramref name="rank"/> adapters to every linear projection, without dropout.</summary>
     public static void ApplyLora(LlamaForCausalLM model, int rank) =>
         LoraModel.Apply(model, new LoraConfig { Rank = rank, Alpha = 2 * rank, Dropout = 0, TargetModules = [LoraConfig.AllLinear] });

@@ -24,7 +24,12 @@ public sealed record BenchResult
     public double Mfu { get; init; }
     public long RssBeforeBytes { get; init; }
     public long PeakRssBytes { get; init; }
-    /// <summary>Peak during the timed steps minus the resident set before them: activations and temporaries.</summary>
+    /// <summary>
+    /// Peak resident set during the timed steps minus the resident set before them: activations, gradient and
+    /// optimizer-step temporaries. The run tells the C allocator to unmap freed blocks of 128 KiB and more at once
+    /// (<see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>), so the resident set follows the memory in use instead of
+    /// keeping freed tensors' pages, which would otherwise inflate the peak by an amount that depends on allocation order.
+    /// </summary>
     public long ActivationBytes => PeakRssBytes - RssBeforeBytes;
     public long ModelBytes { get; init; }
     public long ReferenceModelBytes { get; init; }

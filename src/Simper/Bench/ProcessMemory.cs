@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Simper.Bench;
 
 /// <summary>
@@ -25,6 +27,42 @@ public static class ProcessMemory
             throw new SimperException($"/proc/self/clear_refs: cannot reset the peak memory counter ({e.Message}); expected a Linux kernel that allows it");
         }
     }
+
+    /// <summary>
+    /// Makes the resident set follow the memory in use: blocks of 128 KiB and more (every tensor but the smallest) are
+    /// mapped on their own and unmapped when freed, and free space at the top of the heap is returned. glibc starts
+    /// with these thresholds but raises them as large blocks are freed, after which freed tensors stay in the heap
+    /// and the peak RSS counts memory the process has long freed, by an amount that varies with allocation order.
+    /// A no-op off Linux.
+    /// </summary>
+    public static void ReturnFreedMemoryPromptly()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        Mallopt(MmapThreshold, PromptThresholdBytes);
+        Mallopt(TrimThreshold, PromptThresholdBytes);
+    }
+
+    /// <summary>
+    /// Collects managed garbage (disposed tensors' wrappers) and returns freed C heap pages to the kernel, so the RSS
+    /// that follows holds what is live rather than what earlier work freed.
+    /// </summary>
+    public static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (OperatingSystem.IsLinux()) MallocTrim(0);
+    }
+
+    private const int PromptThresholdBytes = 128 * 1024;
+    private const int TrimThreshold = -1; // glibc's M_TRIM_THRESHOLD
+    private const int MmapThreshold = -3; // glibc's M_MMAP_THRESHOLD
+
+    // glibc's malloc tuning and trimming: .NET has no managed way to steer the C allocator libtorch allocates with.
+    [DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int Mallopt(int parameter, int value);
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     private static long Field(string name)
     {

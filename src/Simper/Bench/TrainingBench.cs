@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Simper.Lora;
 using Simper.Models;
 using Simper.Objectives;
 using Simper.Runtime;
 using Simper.Scoring;
 using Simper.Text;
+using Simper.Training;
 using Simper.Training.Losses;
 using static TorchSharp.torch;
 
@@ -13,8 +13,10 @@ namespace Simper.Bench;
 
 /// <summary>
 /// Times training steps of a preference method. A step is what the trainer does per optimizer step: forward and
-/// backward through the method's loss, clip_grad_norm, AdamW step, zero_grad. Warm-up steps run first, untimed;
-/// memory is the process's resident set (peak during the timed steps, and before them).
+/// backward through the method's loss (its tensors freed before the update, as the trainer frees each micro-batch's),
+/// clip_grad_norm, AdamW step (through float32 master weights for bfloat16, as the trainer), zero_grad. Warm-up steps
+/// run first, untimed; memory is the process's resident set (peak during the timed steps, and before them), with the C
+/// allocator told to return freed tensor memory at once (see <see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>).
 /// </summary>
 public static class TrainingBench
 {
@@ -22,6 +24,7 @@ public static class TrainingBench
     {
         settings.Validate();
         TorchRuntime.SetThreads(settings.Threads);
+        ProcessMemory.ReturnFreedMemoryPromptly();
         var peak = MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device);
 
         using var policy = BenchModels.Create(settings);
@@ -42,7 +45,9 @@ public static class TrainingBench
             .ToList();
         var batches = Enumerable.Range(0, settings.Warmup + settings.Steps).Select(i => drawn[i % distinct]).ToList();
 
-        var parameters = policy.parameters().Where(p => p.requires_grad).ToList();
+        var trainable = policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
+        using var masters = Masters(settings, trainable);
+        var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
         using var optimizer = optim.AdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
         policy.train();
 
@@ -53,12 +58,12 @@ public static class TrainingBench
         {
             if (step == settings.Warmup)
             {
-                ReleaseFreedMemory();
+                ProcessMemory.ReleaseFreedMemory();
                 rssBefore = ProcessMemory.Resident();
                 ProcessMemory.ResetPeak();
             }
             var clock = Stopwatch.StartNew();
-            losses.Add(Step(policy, loss, batches[step], parameters, optimizer, settings.MaxGradNorm));
+            losses.Add(Step(policy, loss, batches[step], parameters, masters, optimizer, settings.MaxGradNorm));
             if (step >= settings.Warmup) seconds.Add(clock.Elapsed.TotalSeconds);
         }
         long peakRss = ProcessMemory.Peak();
@@ -103,15 +108,30 @@ public static class TrainingBench
         new PreferenceBatchLoss(objective, reference is null ? null : ReferenceLogProbs.FromModel(reference), padId, packing);
 
     private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
-        IList<TorchSharp.Modules.Parameter> parameters, optim.Optimizer optimizer, double maxGradNorm)
+        IReadOnlyList<TorchSharp.Modules.Parameter> parameters, MasterWeights? masters, optim.Optimizer optimizer, double maxGradNorm)
     {
-        using var scope = NewDisposeScope();
-        var result = loss.Compute(policy, batch);
-        result.Loss.backward();
+        double value;
+        using (var scope = NewDisposeScope())
+        {
+            var result = loss.Compute(policy, batch);
+            result.Loss.backward();
+            value = result.Loss.to(ScalarType.Float64).item<double>();
+        }
+        using var updateScope = NewDisposeScope();
+        masters?.MoveGradients();
         nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxGradNorm);
         optimizer.step();
+        masters?.CopyToModel();
         optimizer.zero_grad();
-        return result.Loss.item<float>();
+        return value;
+    }
+
+    /// <summary>float32 masters of a low-precision run, starting from the float32 weights the float32 run starts from.</summary>
+    private static MasterWeights? Masters(BenchSettings settings, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
+    {
+        using var start = BenchModels.FullPrecisionStart(settings);
+        var weights = start?.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        return MasterWeights.For(trainable, weights);
     }
 
     private static double Median(IReadOnlyList<double> values)
@@ -120,19 +140,4 @@ public static class TrainingBench
         var mid = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
-
-    /// <summary>
-    /// Collects managed garbage (disposed tensors' wrappers) and returns freed C heap pages to the kernel, so the RSS
-    /// before the timed steps holds what is live rather than what the warm-up step freed.
-    /// </summary>
-    private static void ReleaseFreedMemory()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        if (OperatingSystem.IsLinux()) MallocTrim(0);
-    }
-
-    // glibc's malloc_trim: .NET has no managed way to ask the C allocator to hand free pages back.
-    [DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 }

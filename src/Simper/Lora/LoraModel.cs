@@ -33,14 +33,21 @@ public static class LoraModel
     /// <summary>The layers <paramref name="config"/> selects, or a one-line error naming <paramref name="source"/>.</summary>
     internal static IReadOnlyList<(string Name, LoraLinear Layer)> TargetLayers(LlamaForCausalLM model, LoraConfig config, string source)
     {
-        config.Validate(source);
         var layers = Layers(model).ToList();
+        CheckTargets(layers.Select(l => l.Name), config, source);
         if (layers.Any(l => l.Layer.HasAdapter)) throw new InvalidOperationException("the model already carries LoRA adapters; merge or remove them first");
+        return layers.Where(l => config.Targets(l.Name)).ToList();
+    }
+
+    /// <summary>Validates <paramref name="config"/> and that each of its targets names one of <paramref name="projections"/>.</summary>
+    internal static void CheckTargets(IEnumerable<string> projections, LoraConfig config, string source)
+    {
+        config.Validate(source);
+        var names = projections.ToList();
         foreach (var target in config.ExpandedTargets)
-            if (!layers.Any(l => LoraConfig.Matches(l.Name, target)))
+            if (!names.Any(name => LoraConfig.Matches(name, target)))
                 throw new SimperException($"{source}: target module \"{target}\" matches no projection of the model; " +
                     $"expected any of {string.Join(", ", LoraConfig.LinearProjections)}, or {LoraConfig.AllLinear}");
-        return layers.Where(l => config.Targets(l.Name)).ToList();
     }
 
     /// <summary>Every projection that can carry an adapter, with its full module name.</summary>

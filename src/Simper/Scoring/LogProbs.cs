@@ -46,27 +46,22 @@ public static class LogProbs
 {
     /// <summary>
     /// Runs the model over the batch and returns the log-probability of every response token given everything
-    /// before it. Log-softmax is taken in float32 even for bfloat16 weights (cast logits), as low-precision softmax
-    /// would bias small differences between chosen and rejected responses; float64 models stay in float64. Only the token's logit and the row's
-    /// logsumexp are kept, so no second [B, T, V] tensor is built.
+    /// before it, through <see cref="TargetLogProbs"/> (float32 log-softmax for bfloat16 weights, no second [B, T, V]
+    /// tensor, the head recomputed chunk-wise under gradient checkpointing).
     /// </summary>
     public static SequenceLogProbs Compute(LlamaForCausalLM model, SequenceBatch batch)
     {
         using var scope = torch.NewDisposeScope();
-        var T = batch.Length;
+        var (B, T) = (batch.BatchSize, batch.Length);
         var hidden = model.HiddenStates(batch.InputIds, attentionMask: batch.AttentionMask); // [B, T, H]
         // Position t predicts token t+1; the last position predicts nothing.
-        var predicting = hidden[.., ..(int)(T - 1)];                                          // [B, T-1, H]
-        var scoreType = model.Dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        var logits = model.Logits(predicting).to(scoreType);                                  // [B, T-1, V]
-        var labels = batch.InputIds[.., 1..];                                                 // [B, T-1]
-        var mask = batch.ResponseMask[.., 1..].to(scoreType);                                 // [B, T-1]
-
-        var picked = logits.gather(-1, labels.unsqueeze(-1)).squeeze(-1);                     // [B, T-1]
-        var normaliser = logits.logsumexp(-1);                                                // [B, T-1]
-        var perToken = (picked - normaliser) * mask;                                          // [B, T-1]
+        var predicting = hidden[.., ..(int)(T - 1)].reshape(-1, hidden.size(-1));            // [B*(T-1), H]
+        var labels = batch.InputIds[.., 1..].reshape(-1);                                     // [B*(T-1)]
+        var mask = batch.ResponseMask[.., 1..].to(TargetLogProbs.ScoreType(model));          // [B, T-1]
+        var (logProbs, logitSums) = TargetLogProbs.Compute(model, predicting, labels);        // [B*(T-1)] each
+        var perToken = logProbs.view(B, T - 1) * mask;                                        // [B, T-1]
         Tensor logitSum;
-        using (torch.no_grad()) logitSum = (logits.sum(-1) * mask).sum(-1);                   // [B]
+        using (torch.no_grad()) logitSum = (logitSums.view(B, T - 1) * mask).sum(-1);         // [B]
         return new SequenceLogProbs(
             perToken.MoveToOuterDisposeScope(),
             perToken.sum(-1).MoveToOuterDisposeScope(),

@@ -41,28 +41,23 @@ internal static class ScoredPositions
         return Score(model, hidden, scored, sequences, rows.Sum(r => (long)r.Length), (long)rows.Count * T);
     }
 
-    /// <summary>
-    /// Log-softmax in float32 (float64 for a float64 model) at the predicting positions only: just the target's logit
-    /// and the logsumexp are kept, never a [M, V] log-probability tensor.
-    /// </summary>
+    /// <summary>Sums the <see cref="TargetLogProbs"/> of the scored positions per sequence.</summary>
     private static SequenceScores Score(LlamaForCausalLM model, Tensor hidden, IReadOnlyList<ScoredToken> scored, int sequences, long tokens, long positions)
     {
         var device = model.Device;
-        var scoreType = model.Dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var scoreType = TargetLogProbs.ScoreType(model);
         var from = torch.tensor(scored.Select(s => s.From).ToArray(), device: device);     // [M]
         var target = torch.tensor(scored.Select(s => s.Target).ToArray(), device: device); // [M]
         var owner = torch.tensor(scored.Select(s => (long)s.Owner).ToArray(), device: device); // [M]
         var predicting = hidden.reshape(-1, hidden.size(-1)).index_select(0, from);        // [M, H]
-        var logits = model.Logits(predicting).to(scoreType);                               // [M, V]
-        var picked = logits.gather(-1, target.unsqueeze(-1)).squeeze(-1);                   // [M]
-        var perToken = picked - logits.logsumexp(-1);                                       // [M]
+        var (perToken, logitSums) = TargetLogProbs.Compute(model, predicting, target);      // [M] each
         var sum = torch.zeros(sequences, dtype: scoreType, device: device).index_add(0, owner, perToken, 1); // [S]
 
         var counts = new double[sequences];
         foreach (var s in scored) counts[s.Owner]++;
         var count = torch.tensor(counts, device: device).to(scoreType); // [S]
         Tensor logitSum;
-        using (torch.no_grad()) logitSum = torch.zeros(sequences, dtype: scoreType, device: device).index_add(0, owner, logits.sum(-1), 1); // [S]
+        using (torch.no_grad()) logitSum = torch.zeros(sequences, dtype: scoreType, device: device).index_add(0, owner, logitSums, 1); // [S]
         return new SequenceScores(sum.MoveToOuterDisposeScope(), count.MoveToOuterDisposeScope(), logitSum.MoveToOuterDisposeScope(), tokens, positions);
     }
 }

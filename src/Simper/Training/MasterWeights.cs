@@ -22,8 +22,15 @@ public sealed class MasterWeights : IDisposable
     /// <summary>What the optimizer steps: the float32 masters, in the order of the model's trainable parameters.</summary>
     public IReadOnlyList<Parameter> Parameters => _weights.Select(w => w.Master).ToList();
 
-    /// <summary>Masters for the parameters that are neither float32 nor float64; null when there are none.</summary>
-    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable)
+    /// <summary>
+    /// Masters for the parameters that are neither float32 nor float64; null when there are none. A master starts
+    /// from the model's (rounded) value, or from <paramref name="start"/>'s value of the same name: the full-precision
+    /// weights the low-precision model was cast from. Starting there matters: masters that sit exactly on the bfloat16
+    /// grid hide every update smaller than half a grid step from the model (round-to-nearest keeps it where it was),
+    /// which slows the first steps systematically, whereas masters with their original low bits move the rounded
+    /// model as soon as they cross a rounding boundary, so the model follows them without lag on average.
+    /// </summary>
+    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable, IReadOnlyDictionary<string, Tensor>? start = null)
     {
         var list = trainable.ToList();
         if (list.All(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64)) return null;
@@ -31,7 +38,17 @@ public sealed class MasterWeights : IDisposable
             throw new InvalidOperationException("the trainable parameters mix full and low precision");
         using var noGrad = no_grad();
         return new MasterWeights(list.Select(p =>
-            (p.Name, p.Parameter, new Parameter(p.Parameter.detach().to(ScalarType.Float32).clone()))).ToList());
+            (p.Name, p.Parameter, new Parameter(StartValue(p.Name, p.Parameter, start)))).ToList());
+    }
+
+    /// <summary>A float32 copy of the start value, which must round to exactly the model's value.</summary>
+    private static Tensor StartValue(string name, Parameter model, IReadOnlyDictionary<string, Tensor>? start)
+    {
+        if (start is null || !start.TryGetValue(name, out var full)) return model.detach().to(ScalarType.Float32).clone();
+        using var scope = NewDisposeScope();
+        if (!full.shape.SequenceEqual(model.shape) || !full.to(model.dtype).eq(model).all().item<bool>())
+            throw new ArgumentException($"start value of {name} does not round to the model's weight", nameof(start));
+        return full.detach().to(ScalarType.Float32).clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Simper.Bench;
 using Simper.Models;
 using Simper.Scoring;
+using static TorchSharp.torch;
 
 namespace Simper.Tests.Bench;
 
@@ -40,5 +41,26 @@ public class TrainingBenchTests
         var config = ModelPresets.Tiny;
         var expected = TrainingFlops.Training(result.NonEmbeddingParameters, config.NumHiddenLayers, config.HiddenSize, 24, blocks) * 4 / 3;
         Assert.Equal(expected, result.FlopsPerStep, 1);
+    }
+
+    [Fact]
+    public void Bfloat16RunsStartTheirMastersFromTheFloat32Weights()
+    {
+        var float32 = Tiny(PairPacking.Padded);
+        var bfloat16 = float32 with { Dtype = ScalarType.BFloat16 };
+        Assert.Null(BenchModels.FullPrecisionStart(float32));
+        using var half = BenchModels.Create(bfloat16);
+        using var full = BenchModels.FullPrecisionStart(bfloat16)!;
+        Assert.Equal(ScalarType.Float32, full.Dtype);
+        var source = full.state_dict();
+        var rounded = 0;
+        foreach (var (name, weight) in half.state_dict())
+        {
+            Assert.True(source[name].to(ScalarType.BFloat16).eq(weight).all().item<bool>(), $"{name} is not the float32 start rounded");
+            if (!source[name].eq(weight.to(ScalarType.Float32)).all().item<bool>()) rounded++;
+        }
+        Assert.True(rounded > 0, "the float32 start has no bits beyond bfloat16, so the test shows nothing");
+        var run = TrainingBench.Run(bfloat16 with { Steps = 2, SameBatch = true });
+        Assert.All(run.Losses, l => Assert.True(double.IsFinite(l)));
     }
 }
