@@ -129,6 +129,7 @@ public static class TrainingBench
     /// <summary>float32 masters of a low-precision run, starting from the float32 weights the float32 run starts from.</summary>
     private static MasterWeights? Masters(BenchSettings settings, IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> trainable)
     {
+        if (trainable.All(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64)) return null; // e.g. LoRA adapters
         using var start = BenchModels.FullPrecisionStart(settings);
         var weights = start?.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         return MasterWeights.For(trainable, weights);
