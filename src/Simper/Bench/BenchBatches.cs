@@ -41,6 +41,9 @@ public static class BenchBatches
     public static long Tokens(IReadOnlyList<EncodedPair> batch, PairPacking packing) =>
         Blocks(batch, packing).Sum(b => b.Queries);
 
+    /// <summary>Positions whose log-probabilities the loss needs: one per response token, chosen and rejected.</summary>
+    public static long Scored(IReadOnlyList<EncodedPair> batch) => batch.Sum(p => (long)p.Chosen.Length + p.Rejected.Length);
+
     /// <summary>The attention blocks of the batch under <paramref name="packing"/>; padding attends nothing that counts.</summary>
     public static IEnumerable<AttendedBlock> Blocks(IReadOnlyList<EncodedPair> batch, PairPacking packing)
     {

@@ -14,9 +14,16 @@ namespace Simper.Bench;
 /// <summary>
 /// Times training steps of a preference method. A step is what the trainer does per optimizer step: forward and
 /// backward through the method's loss (its tensors freed before the update, as the trainer frees each micro-batch's),
-/// clip_grad_norm, AdamW step (through float32 master weights for bfloat16, as the trainer), zero_grad. Warm-up steps
-/// run first, untimed; memory is the process's resident set (peak during the timed steps, and before them), with the C
-/// allocator told to return freed tensor memory at once (see <see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>).
+/// clip_grad_norm, AdamW step (through float32 master weights for bfloat16, as the trainer), zero_grad.
+/// <para>
+/// Memory and time are measured apart, because the C allocator setting that makes the resident set an honest memory
+/// measure also slows a step by a third (every large tensor then gets fresh pages from the kernel). The run starts
+/// with freed memory returned promptly (<see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>); after the warm-up
+/// steps, one forward and backward pass on the largest timed batch, without the update, gives the peak memory; then
+/// the allocator keeps freed memory for reuse as in training (<see cref="ProcessMemory.KeepFreedMemoryForReuse"/>),
+/// one more pass without the update warms it, and the timed steps follow. The passes without an update leave the
+/// weights, so the losses are those of warm-up + timed steps alone.
+/// </para>
 /// </summary>
 public static class TrainingBench
 {
@@ -25,11 +32,22 @@ public static class TrainingBench
         settings.Validate();
         TorchRuntime.SetThreads(settings.Threads);
         ProcessMemory.ReturnFreedMemoryPromptly();
+        try { return Measure(settings); }
+        finally
+        {
+            // Leave the process as the run found it, with the run's freed memory returned.
+            ProcessMemory.ReturnFreedMemoryPromptly();
+            ProcessMemory.ReleaseFreedMemory();
+        }
+    }
+
+    private static BenchResult Measure(BenchSettings settings)
+    {
         var peak = MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device);
 
         using var policy = BenchModels.Create(settings);
         policy.model.GradientCheckpointing = settings.GradientCheckpointing;
-        long nonEmbedding = TrainingFlops.NonEmbeddingParameters(policy);
+        long nonEmbedding = TrainingFlops.NonEmbeddingParameters(policy), head = TrainingFlops.HeadParameters(policy);
         if (settings.LoraRank > 0) BenchModels.ApplyLora(policy, settings.LoraRank);
         var counts = LoraModel.CountParameters(policy);
 
@@ -52,29 +70,36 @@ public static class TrainingBench
         policy.train();
 
         var losses = new List<double>();
-        var seconds = new List<double>();
-        long rssBefore = 0;
-        for (var step = 0; step < batches.Count; step++)
-        {
-            if (step == settings.Warmup)
-            {
-                ProcessMemory.ReleaseFreedMemory();
-                rssBefore = ProcessMemory.Resident();
-                ProcessMemory.ResetPeak();
-            }
-            var clock = Stopwatch.StartNew();
+        for (var step = 0; step < settings.Warmup; step++)
             losses.Add(Step(policy, loss, batches[step], parameters, masters, optimizer, settings.MaxGradNorm));
-            if (step >= settings.Warmup) seconds.Add(clock.Elapsed.TotalSeconds);
-        }
-        long peakRss = ProcessMemory.Peak();
 
         var timed = batches.Skip(settings.Warmup).ToList();
+        var largest = timed.MaxBy(b => BenchBatches.Tokens(b, PairPacking.Padded))!;
+        ProcessMemory.ReleaseFreedMemory();
+        var rssBefore = ProcessMemory.Resident();
+        ProcessMemory.ResetPeak();
+        ForwardBackward(policy, loss, largest, masters, optimizer);
+        var peakRss = ProcessMemory.Peak();
+        ProcessMemory.KeepFreedMemoryForReuse();
+        ForwardBackward(policy, loss, largest, masters, optimizer);
+
+        var seconds = new List<double>();
+        foreach (var batch in timed)
+        {
+            var clock = Stopwatch.StartNew();
+            losses.Add(Step(policy, loss, batch, parameters, masters, optimizer, settings.MaxGradNorm));
+            seconds.Add(clock.Elapsed.TotalSeconds);
+        }
+        // The best of the matmul peak measured before the model was built and after the timed steps: a peak caught
+        // during a moment of contention would flatter the MFU.
+        peak = Math.Max(peak, MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device));
+
         var L = policy.Config.NumHiddenLayers;
         var d = policy.Config.HiddenSize;
         long tokens = timed.Sum(b => BenchBatches.Tokens(b, settings.Packing));
-        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Blocks(b, settings.Packing)));
+        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
         if (reference is not null)
-            flops += timed.Sum(b => TrainingFlops.Forward(nonEmbedding, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Blocks(b, settings.Packing)));
+            flops += timed.Sum(b => TrainingFlops.Forward(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
         var total = seconds.Sum();
         var achieved = flops / total / 1e9;
 
@@ -110,13 +135,7 @@ public static class TrainingBench
     private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
         IReadOnlyList<TorchSharp.Modules.Parameter> parameters, MasterWeights? masters, optim.Optimizer optimizer, double maxGradNorm)
     {
-        double value;
-        using (var scope = NewDisposeScope())
-        {
-            var result = loss.Compute(policy, batch);
-            result.Loss.backward();
-            value = result.Loss.to(ScalarType.Float64).item<double>();
-        }
+        var value = Backward(policy, loss, batch);
         using var updateScope = NewDisposeScope();
         masters?.MoveGradients();
         nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxGradNorm);
@@ -124,6 +143,25 @@ public static class TrainingBench
         masters?.CopyToModel();
         optimizer.zero_grad();
         return value;
+    }
+
+    /// <summary>A step without the update: forward, backward and the gradients moved to the masters, then cleared.</summary>
+    private static void ForwardBackward(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
+        MasterWeights? masters, optim.Optimizer optimizer)
+    {
+        Backward(policy, loss, batch);
+        using var scope = NewDisposeScope();
+        masters?.MoveGradients();
+        optimizer.zero_grad();
+    }
+
+    /// <summary>The loss's forward and backward pass; its graph and tensors are freed on return.</summary>
+    private static double Backward(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch)
+    {
+        using var scope = NewDisposeScope();
+        var result = loss.Compute(policy, batch);
+        result.Loss.backward();
+        return result.Loss.to(ScalarType.Float64).item<double>();
     }
 
     /// <summary>float32 masters of a low-precision run, starting from the float32 weights the float32 run starts from.</summary>

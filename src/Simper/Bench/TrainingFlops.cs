@@ -10,16 +10,19 @@ namespace Simper.Bench;
 public readonly record struct AttendedBlock(long Queries, long Keys);
 
 /// <summary>
-/// Model FLOPs of one training step, in the convention of PaLM (Chowdhery et al. 2022, appendix B), which MFU uses:
+/// Model FLOPs of one training step, in the convention of PaLM (Chowdhery et al. 2022, appendix B), which MFU uses,
+/// with the output head counted only where the loss needs it:
 /// <code>
-///   FLOPs = 6 · N · T  +  12 · L · d · Σ_i q_i · k_i
+///   FLOPs = 6 · (N − N_head) · T  +  6 · N_head · M  +  12 · L · d · Σ_i q_i · k_i
 /// </code>
 /// N = parameters excluding the input embedding table (a tied embedding/head matrix is counted once, as the head),
-/// T = real tokens processed (padding excluded), L = layers, d = hidden size, and for each attention block q_i
-/// queries over k_i keys; for an ordinary sequence q_i = k_i = s_i, PaLM's 12·L·d·s_i². The 6 is 2 (forward) + 4
-/// (backward) FLOPs per parameter per token; the attention term counts QKᵀ and attention·V without halving for the
-/// causal mask. Work that is not in the model's arithmetic is not counted: padding, recomputation under gradient
-/// checkpointing. A frozen reference model's forward pass is a third of it: 2 · N · T + 4 · L · d · Σ q_i · k_i.
+/// N_head = V · d the output head's, T = real tokens processed (padding excluded), M = scored positions (those that
+/// predict a response token: a preference loss needs no logits at prompt positions, and the scorer computes none
+/// there), L = layers, d = hidden size, and for each attention block q_i queries over k_i keys; for an ordinary
+/// sequence q_i = k_i = s_i, PaLM's 12·L·d·s_i². The 6 is 2 (forward) + 4 (backward) FLOPs per parameter per token;
+/// the attention term counts QKᵀ and attention·V without halving for the causal mask. Work that is not in the model's
+/// arithmetic is not counted: padding, recomputation under gradient checkpointing. A frozen reference model's forward
+/// pass is a third of it: 2 · (N − N_head) · T + 2 · N_head · M + 4 · L · d · Σ q_i · k_i.
 /// </summary>
 public static class TrainingFlops
 {
@@ -31,13 +34,16 @@ public static class TrainingFlops
         return model.Config.TieWordEmbeddings ? total : total - embedding;
     }
 
-    /// <summary>Forward + backward FLOPs: 6·N·T + 12·L·d·Σ q·k.</summary>
-    public static double Training(long parameters, int layers, int hidden, long tokens, IEnumerable<AttendedBlock> blocks) =>
-        6.0 * parameters * tokens + 12.0 * layers * hidden * AttentionArea(blocks);
+    /// <summary>N_head: the output head's parameters, V · d (the embedding table itself when tied).</summary>
+    public static long HeadParameters(LlamaForCausalLM model) => model.OutputWeight.numel();
 
-    /// <summary>Forward-only FLOPs (a reference model scored without gradients): 2·N·T + 4·L·d·Σ q·k.</summary>
-    public static double Forward(long parameters, int layers, int hidden, long tokens, IEnumerable<AttendedBlock> blocks) =>
-        Training(parameters, layers, hidden, tokens, blocks) / 3.0;
+    /// <summary>Forward + backward FLOPs: 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q·k.</summary>
+    public static double Training(long parameters, long headParameters, int layers, int hidden, long tokens, long scored, IEnumerable<AttendedBlock> blocks) =>
+        6.0 * (parameters - headParameters) * tokens + 6.0 * headParameters * scored + 12.0 * layers * hidden * AttentionArea(blocks);
+
+    /// <summary>Forward-only FLOPs (a reference model scored without gradients): a third of <see cref="Training"/>.</summary>
+    public static double Forward(long parameters, long headParameters, int layers, int hidden, long tokens, long scored, IEnumerable<AttendedBlock> blocks) =>
+        Training(parameters, headParameters, layers, hidden, tokens, scored, blocks) / 3.0;
 
     private static double AttentionArea(IEnumerable<AttendedBlock> blocks) => blocks.Sum(b => (double)b.Queries * b.Keys);
 }

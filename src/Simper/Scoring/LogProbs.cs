@@ -47,25 +47,31 @@ public static class LogProbs
     /// <summary>
     /// Runs the model over the batch and returns the log-probability of every response token given everything
     /// before it, through <see cref="TargetLogProbs"/> (float32 log-softmax for bfloat16 weights, no second [B, T, V]
-    /// tensor, the head recomputed chunk-wise under gradient checkpointing).
+    /// tensor, the head recomputed chunk-wise under gradient checkpointing). The output head runs only at the
+    /// positions that predict a response token: prompt and padding positions need no logits.
     /// </summary>
     public static SequenceLogProbs Compute(LlamaForCausalLM model, SequenceBatch batch)
     {
         using var scope = torch.NewDisposeScope();
         var (B, T) = (batch.BatchSize, batch.Length);
+        var scoreType = TargetLogProbs.ScoreType(model);
         var hidden = model.HiddenStates(batch.InputIds, attentionMask: batch.AttentionMask); // [B, T, H]
         // Position t predicts token t+1; the last position predicts nothing.
-        var predicting = hidden[.., ..(int)(T - 1)].reshape(-1, hidden.size(-1));            // [B*(T-1), H]
-        var labels = batch.InputIds[.., 1..].reshape(-1);                                     // [B*(T-1)]
-        var mask = batch.ResponseMask[.., 1..].to(TargetLogProbs.ScoreType(model));          // [B, T-1]
-        var (logProbs, logitSums) = TargetLogProbs.Compute(model, predicting, labels);        // [B*(T-1)] each
-        var perToken = logProbs.view(B, T - 1) * mask;                                        // [B, T-1]
+        var mask = batch.ResponseMask[.., 1..];                                                // [B, T-1]
+        var scored = torch.nn.functional.pad(mask, [0, 1]).reshape(-1).nonzero().squeeze(-1); // [M]: flat b*T + t of the predicting positions
+        var predicting = hidden.reshape(-1, hidden.size(-1)).index_select(0, scored);         // [M, H]
+        var labels = torch.nn.functional.pad(batch.InputIds[.., 1..], [0, 1]).reshape(-1).index_select(0, scored); // [M]
+        var (logProbs, logitSums) = TargetLogProbs.Compute(model, predicting, labels);        // [M] each
+        var perToken = torch.zeros(B * T, dtype: scoreType, device: hidden.device)
+            .index_add(0, scored, logProbs, 1).view(B, T)[.., ..(int)(T - 1)];                // [B, T-1], zero off the response
         Tensor logitSum;
-        using (torch.no_grad()) logitSum = (logitSums.view(B, T - 1) * mask).sum(-1);         // [B]
+        using (torch.no_grad())
+            logitSum = torch.zeros(B * T, dtype: scoreType, device: hidden.device)
+                .index_add(0, scored, logitSums, 1).view(B, T).sum(-1);                       // [B]
         return new SequenceLogProbs(
             perToken.MoveToOuterDisposeScope(),
             perToken.sum(-1).MoveToOuterDisposeScope(),
-            mask.sum(-1).MoveToOuterDisposeScope(),
+            mask.to(scoreType).sum(-1).MoveToOuterDisposeScope(),
             logitSum.MoveToOuterDisposeScope());
     }
 }

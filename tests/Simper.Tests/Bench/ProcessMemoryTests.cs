@@ -17,6 +17,7 @@ public class ProcessMemoryTests
         // the heap and, with a small block allocated after them, stay resident once freed.
         torch.ones(4 * MiB).Dispose(); // 16 MiB
         ProcessMemory.ReturnFreedMemoryPromptly();
+        ProcessMemory.ReleaseFreedMemory();
         var before = ProcessMemory.Resident();
         var blocks = Enumerable.Range(0, 64).Select(_ => torch.ones(MiB / 4)).ToList(); // 64 × 1 MiB, every page written
         using var pin = torch.ones(1024);

@@ -31,6 +31,19 @@ public class TrainingBenchTests
     }
 
     [Fact]
+    public void MemoryPassesLeaveTheTrainingTrajectoryAlone()
+    {
+        // The passes without an update run after the warm-up: before step 1 here, before step 2 there. Any gradient
+        // or weight they left behind would change the losses from that step on.
+        var settings = Tiny(PairPacking.Padded) with { SameBatch = true, LearningRate = 1e-2 };
+        var early = TrainingBench.Run(settings with { Warmup = 0, Steps = 3 });
+        var late = TrainingBench.Run(settings with { Warmup = 1, Steps = 2 });
+        Assert.Equal(3, early.Losses.Count);
+        Assert.Equal(early.Losses, late.Losses);
+        Assert.True(early.Losses[2] < early.Losses[0] - 1e-4, $"the loss did not fall: {string.Join(", ", early.Losses)}");
+    }
+
+    [Fact]
     public void DpoWithSharedPromptCountsTheReferenceModelAndThePromptOnce()
     {
         var result = TrainingBench.Run(Tiny(PairPacking.SharedPromptPaddingFree, "dpo"));
@@ -39,7 +52,9 @@ public class TrainingBenchTests
         Assert.Equal(Math.Log(2), result.Losses[0], 5); // policy == reference at the start
         var blocks = new[] { new AttendedBlock(9, 9), new AttendedBlock(3, 9), new AttendedBlock(9, 9), new AttendedBlock(3, 9) };
         var config = ModelPresets.Tiny;
-        var expected = TrainingFlops.Training(result.NonEmbeddingParameters, config.NumHiddenLayers, config.HiddenSize, 24, blocks) * 4 / 3;
+        // The head at the 2 × (3 + 3) response tokens only.
+        var head = (long)config.HiddenSize * 64;
+        var expected = TrainingFlops.Training(result.NonEmbeddingParameters, head, config.NumHiddenLayers, config.HiddenSize, 24, 12, blocks) * 4 / 3;
         Assert.Equal(expected, result.FlopsPerStep, 1);
     }
 

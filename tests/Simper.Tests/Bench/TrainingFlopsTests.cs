@@ -29,12 +29,24 @@ public class TrainingFlopsTests
     }
 
     [Fact]
-    public void TrainingFlopsFollowPalmsFormula()
+    public void HeadParametersAreTheOutputMatrix()
     {
-        // N = 1000, L = 2, d = 16; two sequences of 3 and 5 tokens: 6·1000·8 + 12·2·16·(9 + 25) = 48000 + 13056.
+        using var untied = ModelFactory.CreateRandom(Small.ToConfig(32, 1, 2, 0), seed: 1);
+        using var tied = ModelFactory.CreateRandom((Small with { TieWordEmbeddings = true }).ToConfig(32, 1, 2, 0), seed: 1);
+        Assert.Equal(32 * 8, TrainingFlops.HeadParameters(untied));
+        Assert.Equal(32 * 8, TrainingFlops.HeadParameters(tied));
+    }
+
+    [Fact]
+    public void TrainingFlopsFollowPalmsFormulaWithTheHeadAtScoredPositions()
+    {
+        // N = 1000 of which the head 200, L = 2, d = 16; two sequences of 3 and 5 tokens, 4 of them scored:
+        // 6·800·8 + 6·200·4 + 12·2·16·(9 + 25) = 38400 + 4800 + 13056.
         var blocks = new[] { new AttendedBlock(3, 3), new AttendedBlock(5, 5) };
-        Assert.Equal(61056, TrainingFlops.Training(1000, 2, 16, 8, blocks));
-        Assert.Equal(61056 / 3.0, TrainingFlops.Forward(1000, 2, 16, 8, blocks), 9);
+        Assert.Equal(56256, TrainingFlops.Training(1000, 200, 2, 16, 8, 4, blocks));
+        Assert.Equal(56256 / 3.0, TrainingFlops.Forward(1000, 200, 2, 16, 8, 4, blocks), 9);
+        // Every token scored: PaLM's 6·N·T + 12·L·d·Σ s².
+        Assert.Equal(61056, TrainingFlops.Training(1000, 200, 2, 16, 8, 8, blocks));
     }
 
     [Fact]
@@ -46,6 +58,7 @@ public class TrainingFlopsTests
         Assert.Equal(9, BenchBatches.Tokens([pair], PairPacking.PaddingFree));
         Assert.Equal([new AttendedBlock(5, 5), new AttendedBlock(1, 4)], BenchBatches.Blocks([pair], PairPacking.SharedPromptPaddingFree));
         Assert.Equal(6, BenchBatches.Tokens([pair], PairPacking.SharedPrompt));
+        Assert.Equal(3, BenchBatches.Scored([pair]));
     }
 
     [Fact]
