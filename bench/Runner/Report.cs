@@ -14,13 +14,16 @@ internal static class Report
         md.AppendLine("# simper bench results").AppendLine();
         md.AppendLine($"Model: bench-26m (random weights, vocabulary 8192), {options.Threads} libtorch threads, {options.Warmup} warm-up + {options.Steps} timed steps per run, " +
             $"each run in its own process. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
-            "The machine was shared with other work while this ran, so absolute times are noisy and MFU is measured against the matmul peak " +
-            "the same process reached at the same time.").AppendLine();
+            "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
+            "the timed steps.").AppendLine();
         md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();
-        md.AppendLine("FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM), N = parameters without the input embedding, T = real tokens; " +
-            "a live reference model adds a forward pass (a third). Memory is process RSS, with the C allocator set to unmap freed blocks of 128 KiB " +
-            "and more at once so that RSS follows the memory in use: *before* = after warm-up, *peak* = VmHWM during the timed steps, " +
-            "*activations* = peak − before (activations, gradients' temporaries and the optimizer step's temporaries).").AppendLine();
+        md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
+            "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
+            "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
+            "(a third). Memory is process RSS, measured apart from the timing: after the warm-up, with the C allocator set to unmap freed " +
+            "blocks of 128 KiB and more at once so that RSS follows the memory in use, one forward and backward pass on the largest timed " +
+            "batch: *before* = RSS before it, *peak* = VmHWM during it, *activations* = peak − before (activations and gradients). The timed " +
+            "steps then run with the allocator keeping freed memory for reuse, as training does (unmapping at once slows a step by a third).").AppendLine();
 
         md.AppendLine("| run | what | step s median (min–max) | pairs/s | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -56,7 +59,7 @@ internal static class Report
         }
         md.AppendLine();
         md.AppendLine("Notes: LoRA and DPO MFU use the same model-FLOP formula as full training (the frozen base still costs its forward and " +
-            "input-gradient matmuls but not its weight gradients, so LoRA's true work is below 6·N·T). Gradient checkpointing's recomputation " +
+            "input-gradient matmuls but not its weight gradients, so LoRA's true work is below the formula's). Gradient checkpointing's recomputation " +
             "is not counted as model FLOPs. The loss check trains 20 steps on one batch at learning rate 1e-4, so each loss moves far " +
             "from its start; read a gap against how far that loss moved.");
         return md.ToString();

@@ -40,7 +40,7 @@ public static class PretrainedModel
     }
 
     /// <summary>The safetensors files of a model folder, or a one-line error saying what the folder holds instead.</summary>
-    private static IReadOnlyList<string> WeightFiles(string dir)
+    internal static IReadOnlyList<string> WeightFiles(string dir)
     {
         var single = Path.Combine(dir, WeightsFile);
         if (File.Exists(single)) return [single];

@@ -30,7 +30,15 @@ public sealed class MasterWeights : IDisposable
     /// which slows the first steps systematically, whereas masters with their original low bits move the rounded
     /// model as soon as they cross a rounding boundary, so the model follows them without lag on average.
     /// </summary>
-    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable, IReadOnlyDictionary<string, Tensor>? start = null)
+    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable, IReadOnlyDictionary<string, Tensor>? start = null) =>
+        For(trainable, start is null ? null : name => start.TryGetValue(name, out var full) ? full.alias() : null);
+
+    /// <summary>
+    /// As <see cref="For(IEnumerable{ValueTuple{string, Parameter}}, IReadOnlyDictionary{string, Tensor})"/>, with the
+    /// start values read one at a time: <paramref name="start"/> returns a new tensor for a name (disposed once copied)
+    /// or null to start that master from the model's value.
+    /// </summary>
+    public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable, Func<string, Tensor?>? start)
     {
         var list = trainable.ToList();
         if (list.All(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64)) return null;
@@ -41,14 +49,16 @@ public sealed class MasterWeights : IDisposable
             (p.Name, p.Parameter, new Parameter(StartValue(p.Name, p.Parameter, start)))).ToList());
     }
 
-    /// <summary>A float32 copy of the start value, which must round to exactly the model's value.</summary>
-    private static Tensor StartValue(string name, Parameter model, IReadOnlyDictionary<string, Tensor>? start)
+    /// <summary>A float32 copy of the start value on the model's device, which must round to exactly the model's value.</summary>
+    private static Tensor StartValue(string name, Parameter model, Func<string, Tensor?>? start)
     {
-        if (start is null || !start.TryGetValue(name, out var full)) return model.detach().to(ScalarType.Float32).clone();
+        using var full = start?.Invoke(name);
+        if (full is null) return model.detach().to(ScalarType.Float32).clone();
         using var scope = NewDisposeScope();
-        if (!full.shape.SequenceEqual(model.shape) || !full.to(model.dtype).eq(model).all().item<bool>())
+        var value = full.detach().to(model.device).to(ScalarType.Float32);
+        if (!value.shape.SequenceEqual(model.shape) || !value.to(model.dtype).eq(model).all().item<bool>())
             throw new ArgumentException($"start value of {name} does not round to the model's weight", nameof(start));
-        return full.detach().to(ScalarType.Float32).clone().MoveToOuterDisposeScope();
+        return value.clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -37,6 +37,13 @@ public sealed class Trainer<TExample>(
     /// </summary>
     public LoraConfig? Lora { get; init; }
 
+    /// <summary>
+    /// For a low-precision policy: the full-precision value of a weight by name (a new tensor, or null), where its
+    /// float32 master starts instead of at the rounded weight (see <see cref="MasterWeights"/>). Not used on resume,
+    /// where the checkpoint's own masters are loaded.
+    /// </summary>
+    public Func<string, TorchSharp.torch.Tensor?>? MasterStart { get; init; }
+
     /// <summary>The starting model, recorded as the adapter's base_model_name_or_path.</summary>
     public string? BaseModelPath { get; init; }
 
@@ -49,7 +56,7 @@ public sealed class Trainer<TExample>(
         var schedule = LearningRateSchedule.Create(settings.SchedulerKind, totalSteps, settings.WarmupRatio, settings.WarmupSteps);
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         // bfloat16 weights are stepped through float32 masters; float32 weights are stepped directly.
-        using var masters = MasterWeights.For(trainable);
+        using var masters = MasterWeights.For(trainable, ResumeFrom is null ? MasterStart : null);
         var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
         var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
             settings.AdamEpsilon, settings.WeightDecay);

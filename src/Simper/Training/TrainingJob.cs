@@ -105,8 +105,11 @@ public sealed record TrainingJob
         log.WriteLine($"data: {report}");
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
                       $"; writing to {run.Path}");
+        // A float32 checkpoint trained in bfloat16: the masters start from its float32 values, not the rounded ones.
+        using var fullPrecision = lora is null && resumeProbe is null ? FullPrecisionWeights.Open(ModelPath, dtype) : null;
         var trainer = new Trainer<TExample>(policy, loss, Settings, run, progress)
         {
+            MasterStart = fullPrecision is null ? null : fullPrecision.Read,
             TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
             ResumeFrom = resumeProbe,
             Lora = lora,

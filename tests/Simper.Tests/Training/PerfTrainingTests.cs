@@ -6,6 +6,7 @@ using Simper.Scoring;
 using Simper.Training;
 using Simper.Training.Losses;
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Simper.Tests.Training;
 
@@ -151,6 +152,30 @@ public class PerfTrainingTests
 
         Assert.True(Math.Abs(full.Loss - half.Loss) < 1e-2, $"final loss float32 {full.Loss} vs bfloat16 {half.Loss}");
         Assert.True(File.Exists(Path.Combine(temp.File("bfloat16"), "checkpoint-20", MasterWeights.FileName)));
+    }
+
+    [Fact]
+    public void Bfloat16MastersStartFromTheFloat32Checkpoint()
+    {
+        using var temp = new TempFolder();
+        var (model, data) = Inputs(temp);
+        var run = temp.File("bf16");
+        // Step 1 is the warm-up's first, at learning rate 0: the masters it saves are where they started.
+        Train(model, data, run, s => { s.DType = "bfloat16"; s.MaxSteps = 1; s.SaveSteps = 1; });
+        using var saved = SafetensorsReader.Open(Path.Combine(run, "checkpoint-1", MasterWeights.FileName));
+        using var original = SafetensorsReader.Open(Path.Combine(model, PretrainedModel.WeightsFile));
+        var lowBits = 0;
+        foreach (var name in saved.Entries.Keys)
+        {
+            using var master = saved.Read(name);
+            using var start = original.Read(name);
+            Assert.Equal(ScalarType.Float32, start.dtype);
+            Assert.True(master.equal(start).all().item<bool>(), $"{name}: the master is not the checkpoint's float32 value");
+            using var rounded = start.to(ScalarType.BFloat16).to(ScalarType.Float32);
+            if (!rounded.equal(start).all().item<bool>()) lowBits++;
+        }
+        Assert.Equal(original.Entries.Count, saved.Entries.Count);
+        Assert.True(lowBits > 0, "no weight had bits below bfloat16's precision, so the test shows nothing");
     }
 
     [Fact]
