@@ -49,7 +49,7 @@ internal static class Report
             try
             {
                 var (value, pass) = target.Measure(runs);
-                (measured, verdict) = (value, pass ? "yes" : "**no**");
+                (measured, verdict) = (value, pass switch { true => "yes", false => "**no**", null => "reported" });
             }
             catch (KeyNotFoundException)
             {

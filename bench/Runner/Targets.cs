@@ -6,15 +6,28 @@ using static Simper.BenchRunner.Report;
 
 namespace Simper.BenchRunner;
 
-/// <summary>One target: its number in the list, what it asks, and how to measure it from the runs.</summary>
-internal sealed record Target(int Number, string Text, Func<IReadOnlyDictionary<string, JsonObject>, (string Measured, bool Pass)> Measure);
+/// <summary>
+/// One target: its number in the list, what it asks, and how to measure it from the runs. Pass is null for a figure
+/// the list asks to report rather than to reach.
+/// </summary>
+internal sealed record Target(int Number, string Text, Func<IReadOnlyDictionary<string, JsonObject>, (string Measured, bool? Pass)> Measure);
 
 /// <summary>The eight performance targets, each computed from the runs it compares (or, for a 7B shape, from its config).</summary>
 internal static class Targets
 {
+    /// <summary>Llama-2-7B's shape (config.json of meta-llama/Llama-2-7b-hf, less its special ids).</summary>
+    private static ModelConfig Llama2SevenB { get; } = ModelConfig.Parse("""
+        {
+          "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+          "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+          "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000,
+          "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "tie_word_embeddings": false, "hidden_act": "silu"
+        }
+        """, "Llama-2-7B shape");
+
     public static IReadOnlyList<Target> All { get; } =
     [
-        new(1, "SimPER plain padded step MFU ≥ 70% of matmul peak", runs => (Percent(D(runs["plain"], "mfu")), D(runs["plain"], "mfu") >= 0.70)),
+        new(1, "SimPER plain padded step MFU ≥ 70% of matmul peak", runs => (Percent(D(runs["plain"], "mfu")), (bool?)(D(runs["plain"], "mfu") >= 0.70))),
         Ratio(2, "prefix sharing pairs/s ≥ 1.4× plain", "shared-prompt", "plain", "pairs_per_second", r => r >= 1.4),
         Ratio(3, "padding-free pairs/s ≥ 1.3× padded, spread lengths", "spread-padding-free", "spread-padded", "pairs_per_second", r => r >= 1.3),
         Ratio(4, "SimPER step time ≤ 0.8× DPO with live reference", "plain", "dpo", "step_seconds_median", r => r <= 0.8),
@@ -37,7 +50,7 @@ internal static class Targets
             var counts = LoraParameterCounts.For(Llama2SevenB, new LoraConfig { Rank = 16, TargetModules = [LoraConfig.AllLinear] });
             return ($"{F(counts.TrainablePercent, 2)}% ({N(counts.Trainable)} of {N(counts.Total)} parameters)", counts.TrainablePercent < 1);
         }),
-        Ratio(7, "bfloat16 step time vs float32 (faster = pass)", "bf16", "plain", "step_seconds_median", r => r < 1.0),
+        Ratio(7, "bfloat16 step time vs float32 (reported)", "bf16", "plain", "step_seconds_median", _ => null),
         LossGap("dpo"),
         LossGap("simper"),
         Ratio(8, "everything together (shared-prompt-padding-free + LoRA + bf16 + checkpointing) pairs/s ≥ 1.8× plain padded, mixed lengths",
@@ -46,17 +59,7 @@ internal static class Targets
             "pairs/s ≥ 1.8× plain padded, mixed lengths", "mixed-fast", "mixed-plain", "pairs_per_second", r => r >= 1.8),
     ];
 
-    /// <summary>Llama-2-7B's shape (config.json of meta-llama/Llama-2-7b-hf, less its special ids).</summary>
-    private static ModelConfig Llama2SevenB { get; } = ModelConfig.Parse("""
-        {
-          "architectures": ["LlamaForCausalLM"], "model_type": "llama",
-          "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
-          "num_attention_heads": 32, "num_key_value_heads": 32, "vocab_size": 32000,
-          "max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "tie_word_embeddings": false, "hidden_act": "silu"
-        }
-        """, "Llama-2-7B shape");
-
-    private static Target Ratio(int number, string text, string run, string baseline, string field, Func<double, bool> pass) =>
+    private static Target Ratio(int number, string text, string run, string baseline, string field, Func<double, bool?> pass) =>
         new(number, text, runs =>
         {
             var ratio = D(runs[run], field) / D(runs[baseline], field);
