@@ -1,3 +1,4 @@
+using Simper.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         long[] outputShape = [.. x.shape[..^1], OutFeatures];
         var rows = x.reshape(-1, InFeatures); // [N, in]
-        var result = nn.functional.linear(rows, weight, bias); // [N, out]
+        var result = Float32Linear.Applies(weight) ? Float32Linear.Run(rows, weight, bias) : nn.functional.linear(rows, weight, bias); // [N, out]
         if (lora_A is null || lora_B is null || !AdapterEnabled) return result.view(outputShape).MoveToOuterDisposeScope();
 
         // As PEFT: the input is cast to the adapter's dtype and the update is added at that precision.

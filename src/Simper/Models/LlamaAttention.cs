@@ -54,7 +54,7 @@ public sealed class LlamaAttention : nn.Module
             v = v.repeat_interleave(groups, dim: 1);
         }
         var attended = packed?.Attend(q, k, v)
-            ?? nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: mask is null && T > 1); // [B, NH, T, D]
+            ?? Float32Attention.Attend(q, k, v, mask, causal: mask is null && T > 1); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim); // [B, T, NH*D]
         return o_proj.forward(merged).MoveToOuterDisposeScope(); // [B, T, H]
     }

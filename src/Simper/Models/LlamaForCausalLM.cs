@@ -58,8 +58,14 @@ public sealed class LlamaForCausalLM : nn.Module
     public Tensor HiddenStates(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null, PackedAttention? packed = null) =>
         model.forward(inputIds, positionIds, attentionMask, cache, packed);
 
-    /// <summary>Applies the output head: hidden [..., H] -> logits [..., V].</summary>
-    public Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, OutputWeight);
+    /// <summary>Applies the output head: hidden [..., H] -> logits [..., V] (16-bit on the CPU: multiplied in float32, see <see cref="Float32Linear"/>).</summary>
+    public Tensor Logits(Tensor hidden)
+    {
+        if (!Float32Linear.Applies(OutputWeight)) return nn.functional.linear(hidden, OutputWeight);
+        using var rows = hidden.reshape(-1, hidden.size(-1));        // [N, H]
+        using var logits = Float32Linear.Run(rows, OutputWeight, null); // [N, V]
+        return logits.view([.. hidden.shape[..^1], OutputWeight.size(0)]);
+    }
 
     /// <summary>A fresh key/value cache sized for this model's layers.</summary>
     public KvCache NewCache() => new(Config.NumHiddenLayers);

@@ -84,7 +84,7 @@ public sealed class PackedAttention
         Tensor Stack(Tensor t) => t.index_select(2, gatherIndex).view(heads, groups, groupLength, headDim).transpose(0, 1);
         // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
         var mask = groupMask is null ? null : torch.tensor(groupMask, [groups, 1, groupLength, groupLength], device: q.device);
-        var attended = nn.functional.scaled_dot_product_attention(Stack(q), Stack(k), Stack(v), mask, is_casual: mask is null); // [G, NH, L, D]
+        var attended = Float32Attention.Attend(Stack(q), Stack(k), Stack(v), mask, causal: mask is null); // [G, NH, L, D]
         var slots = attended.transpose(0, 1).reshape(1, heads, groups * groupLength, headDim);                                 // [1, NH, G*L, D]
         return slots.index_select(2, torch.tensor(scatter, device: q.device)).MoveToOuterDisposeScope();                       // [1, NH, N, D]
     }

@@ -1,0 +1,65 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Simper.Models;
+
+/// <summary>
+/// Scaled dot-product attention for bfloat16 (or float16) queries, keys and values on the CPU, computed in float32 and
+/// rounded back. libtorch's CPU attention backward is about ten times slower in bfloat16 than in float32. Only the
+/// low-precision q, k and v are saved; the backward pass recomputes the float32 attention from them (one more
+/// attention forward, a small part of a layer's work) and back-propagates through it, so activation memory stays
+/// that of bfloat16. Elsewhere (float32, or a GPU) it is scaled_dot_product_attention itself.
+/// </summary>
+public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
+{
+    public override string Name => nameof(Float32Attention);
+
+    /// <summary>
+    /// Attention output [B, NH, T, D] for q [B, NH, T, D], k and v [B, NH, S, D], with an optional boolean
+    /// <paramref name="mask"/> [B or 1, 1, T, S] (true = may attend) or SDPA's causal masking.
+    /// </summary>
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
+    {
+        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU)
+            return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
+        if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad))
+        {
+            using var scope = NewDisposeScope();
+            return Float32(q, k, v, mask, causal).to(q.dtype).MoveToOuterDisposeScope(); // no backward pass to prepare for
+        }
+        return apply(q, k, v, new Pattern(mask?.alias().DetachFromDisposeScope(), causal));
+    }
+
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    {
+        var (q, k, v, pattern) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Pattern)vars[3]);
+        ctx.save_for_backward([q, k, v]);
+        ctx.save_data(nameof(Pattern), pattern);
+        using var scope = NewDisposeScope();
+        return Float32(q, k, v, pattern.Mask, pattern.Causal).to(q.dtype).MoveToOuterDisposeScope();
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    {
+        var pattern = (Pattern)ctx.get_data(nameof(Pattern));
+        using var scope = NewDisposeScope();
+        var saved = ctx.get_saved_variables();
+        var inputs = saved.Select(t => t.detach().to(ScalarType.Float32).requires_grad_(t.requires_grad)).ToArray(); // q, k, v in float32
+        using (torch.enable_grad())
+        {
+            var output = Float32(inputs[0], inputs[1], inputs[2], pattern.Mask, pattern.Causal);
+            var needed = inputs.Where(t => t.requires_grad).ToArray();
+            if (needed.Length > 0) torch.autograd.backward([output], [gradOutput.to(ScalarType.Float32)], inputs: needed);
+        }
+        pattern.Mask?.Dispose();
+        // One gradient per forward argument: q, k and v's, none for the pattern.
+        return [.. inputs.Select((t, i) => t.grad is { } g ? g.to(saved[i].dtype).MoveToOuterDisposeScope() : null!), null!];
+    }
+
+    private static Tensor Float32(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal) =>
+        nn.functional.scaled_dot_product_attention(q.to(ScalarType.Float32), k.to(ScalarType.Float32), v.to(ScalarType.Float32), mask, is_casual: causal);
+
+    /// <summary>Which keys each query sees: a mask (a handle of its own, freed by the backward pass) or causality.</summary>
+    private sealed record Pattern(Tensor? Mask, bool Causal);
+}

@@ -1,0 +1,53 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Simper.Models;
+
+/// <summary>
+/// y = x Wᵀ + b for bfloat16 (or float16) x and W on the CPU, multiplied in float32 and rounded back: what a bfloat16
+/// GEMM with float32 accumulation gives, at float32 GEMM speed. libtorch's CPU GEMM for bfloat16 is many times slower
+/// than its float32 one on processors without bfloat16 instructions. The backward pass multiplies in float32 as well;
+/// only the low-precision inputs are saved for it and the gradients come back in their dtype, so activation memory
+/// stays that of bfloat16. On a GPU the native low-precision GEMM is used instead (see <see cref="Applies"/>).
+/// </summary>
+public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
+{
+    public override string Name => nameof(Float32Linear);
+
+    /// <summary>Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU.</summary>
+    public static bool Applies(Tensor weight) =>
+        weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU;
+
+    /// <summary>x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype.</summary>
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias) => bias is null ? apply(x, weight) : apply(x, weight, bias);
+
+    public override Tensor forward(AutogradContext ctx, params object[] vars)
+    {
+        var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], vars.Length > 2 ? (Tensor)vars[2] : null);
+        ctx.save_for_backward([x, weight]);
+        // Which gradients the backward pass owes: a frozen weight (LoRA's base) needs none, and its GEMM is skipped.
+        ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad));
+        using var scope = NewDisposeScope();
+        var product = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32)); // [N, out]
+        return product.to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    {
+        var needs = (Needs)ctx.get_data(nameof(Needs));
+        using var scope = NewDisposeScope();
+        var saved = ctx.get_saved_variables();
+        var (x, weight) = (saved[0], saved[1]);   // [N, in], [out, in]
+        var gradient = gradOutput.to(ScalarType.Float32); // [N, out]
+        var grads = new List<Tensor>
+        {
+            needs.Input ? gradient.matmul(weight.to(ScalarType.Float32)).to(x.dtype).MoveToOuterDisposeScope() : null!,        // [N, in]
+            needs.Weight ? gradient.t().matmul(x.to(ScalarType.Float32)).to(weight.dtype).MoveToOuterDisposeScope() : null!, // [out, in]
+        };
+        if (needs.Bias is { } bias) grads.Add(bias ? gradient.sum(dim: 0).to(weight.dtype).MoveToOuterDisposeScope() : null!); // [out]
+        return grads;
+    }
+
+    private sealed record Needs(bool Input, bool Weight, bool? Bias);
+}

@@ -1,0 +1,85 @@
+using Simper.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Tests.Models;
+
+/// <summary>
+/// bfloat16 projections and attention on the CPU multiply in float32: outputs and gradients are exactly the float32
+/// computation on the bfloat16 values, rounded to bfloat16, and a frozen weight gets no gradient.
+/// </summary>
+public class Float32ComputeTests
+{
+    private const ScalarType BF16 = ScalarType.BFloat16;
+
+    private static Tensor Leaf(Generator g, params long[] shape) => randn(shape, generator: g).to(BF16).requires_grad_(true);
+
+    private static void AssertSame(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.dtype, actual.dtype);
+        Assert.True(expected.equal(actual).all().item<bool>(), $"{what}: max difference {(expected.to(ScalarType.Float32) - actual.to(ScalarType.Float32)).abs().max().item<float>()}");
+    }
+
+    /// <summary>The same tensors in float32 as fresh leaves, for the reference computation.</summary>
+    private static Tensor[] Widened(params Tensor[] tensors) =>
+        [.. tensors.Select(t => t.detach().to(ScalarType.Float32).requires_grad_(t.requires_grad))];
+
+    [Fact]
+    public void LinearIsTheFloat32ProductRoundedWithFloat32Gradients()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(3);
+        var (x, w, b) = (Leaf(g, 5, 8), Leaf(g, 6, 8), Leaf(g, 6));
+        var upstream = randn([5, 6], generator: g).to(BF16);
+        Assert.True(Float32Linear.Applies(w));
+        var y = Float32Linear.Run(x, w, b); // [5, 6]
+        y.backward([upstream]);
+
+        var (xf, wf, bf) = Widened(x, w, b) switch { var a => (a[0], a[1], a[2]) };
+        var reference = nn.functional.linear(xf, wf, bf);
+        reference.backward([upstream.to(ScalarType.Float32)]);
+        AssertSame(reference.to(BF16), y, "output");
+        AssertSame(xf.grad!.to(BF16), x.grad!, "input gradient");
+        AssertSame(wf.grad!.to(BF16), w.grad!, "weight gradient");
+        AssertSame(bf.grad!.to(BF16), b.grad!, "bias gradient");
+        // libtorch's own bfloat16 GEMM agrees to bfloat16 precision.
+        var native = nn.functional.linear(x.detach(), w.detach(), b.detach()).to(ScalarType.Float32);
+        Assert.True((native - y.detach().to(ScalarType.Float32)).abs().max().item<float>() < 0.05f);
+    }
+
+    [Fact]
+    public void FrozenWeightGetsNoGradientAndFloat32WeightsKeepTheOrdinaryProjection()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(4);
+        var x = Leaf(g, 3, 4);
+        var w = randn([2, 4], generator: g).to(BF16); // frozen, as a LoRA base
+        Float32Linear.Run(x, w, null).sum().backward();
+        Assert.Null(w.grad);
+        Assert.NotNull(x.grad);
+        Assert.False(Float32Linear.Applies(randn(2, 4)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AttentionIsTheFloat32AttentionRoundedWithFloat32Gradients(bool causal)
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(5);
+        var (q, k, v) = (Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4)); // [B, NH, T, D]
+        // A block pattern a causal flag cannot express: each query sees keys 0..1 and itself.
+        var mask = causal ? null : arange(6).unsqueeze(0).le(1).logical_or(eye(6, dtype: ScalarType.Bool)).view(1, 1, 6, 6);
+        var upstream = randn([2, 3, 6, 4], generator: g).to(BF16);
+        var output = Float32Attention.Attend(q, k, v, mask, causal);
+        output.backward([upstream]);
+
+        var (qf, kf, vf) = Widened(q, k, v) switch { var a => (a[0], a[1], a[2]) };
+        var reference = nn.functional.scaled_dot_product_attention(qf, kf, vf, mask, is_casual: causal);
+        reference.backward([upstream.to(ScalarType.Float32)]);
+        AssertSame(reference.to(BF16), output, "output");
+        AssertSame(qf.grad!.to(BF16), q.grad!, "query gradient");
+        AssertSame(kf.grad!.to(BF16), k.grad!, "key gradient");
+        AssertSame(vf.grad!.to(BF16), v.grad!, "value gradient");
+    }
+}
