@@ -16,26 +16,31 @@ public readonly record struct AttentionBlock(long QueryStart, long QueryLength, 
 /// <summary>
 /// Variable-length attention over one packed row [1, N] holding several independent sequences; the linear layers,
 /// norms and MLP run on the N packed tokens with no padding at all. For attention the blocks are gathered into
-/// groups — a sequence, or a prompt with its two responses — and the groups are stacked [G, NH, L, D] (L = the
-/// longest group) for one batched attention call: padding then costs only attention, never a linear layer, and one
-/// batched call runs about twice as fast as one call per sequence on CPU.
+/// groups — a sequence, or a prompt with its two responses — and groups of similar length are stacked
+/// [G, NH, L, D] (L = the bucket's longest group) for one batched attention call per bucket: padding then costs
+/// only attention, never a linear layer, and one batched call runs about twice as fast as one call per sequence on
+/// CPU. Lengths far apart go to separate buckets, so a short sequence is not padded to the longest one.
 /// </summary>
 public sealed class PackedAttention
 {
-    private readonly long groupLength; // L
-    private readonly long[] gather;    // [G*L]: packed position of each group slot (position 0 for padding slots)
-    private readonly long[] scatter;   // [N]: group slot of each packed position
-    private readonly bool[]? groupMask; // [G, L, L], or null when every group is one causal block
+    /// <summary>Groups of similar length stacked for one attention call.</summary>
+    private sealed record Bucket(long GroupLength, int Groups, long[] Gather, bool[]? Mask); // Gather [G*L], Mask [G, L, L] or null when causal
+
+    private readonly IReadOnlyList<Bucket> buckets;
+    private readonly long[] scatter; // [N]: slot of each packed position among all buckets' slots, in bucket order
 
     public IReadOnlyList<AttentionBlock> Blocks { get; }
 
     /// <summary>Number of positions the blocks cover (the packed row's length).</summary>
     public long Length { get; }
 
+    /// <summary>Batched attention calls a layer makes: one per bucket of similar group lengths.</summary>
+    public int AttentionCalls => buckets.Count;
+
     public PackedAttention(IReadOnlyList<AttentionBlock> blocks)
     {
         long end = 0;
-        var groups = new List<(long Start, long End, List<AttentionBlock> Blocks)>();
+        var groups = new List<Group>();
         foreach (var block in blocks)
         {
             if (block.QueryStart != end || block.QueryLength < 1)
@@ -49,44 +54,41 @@ public sealed class PackedAttention
                 (start, members) = (groups[^1].Start, [.. groups[^1].Blocks, .. members]);
                 groups.RemoveAt(groups.Count - 1);
             }
-            groups.Add((start, block.QueryEnd, members));
+            groups.Add(new Group(start, block.QueryEnd, members));
             end = block.QueryEnd;
         }
         Blocks = blocks;
         Length = end;
-        groupLength = groups.Count == 0 ? 0 : groups.Max(g => g.End - g.Start);
-
-        gather = new long[groups.Count * groupLength];
         scatter = new long[Length];
-        for (var g = 0; g < groups.Count; g++)
-            for (var p = groups[g].Start; p < groups[g].End; p++)
-            {
-                var slot = g * groupLength + p - groups[g].Start;
-                (gather[slot], scatter[p]) = (p, slot);
-            }
-        if (groups.All(g => g.Blocks is [{ PrefixLength: 0 }])) return;
-        groupMask = new bool[groups.Count * groupLength * groupLength];
-        for (var g = 0; g < groups.Count; g++)
+        var list = new List<Bucket>();
+        long slots = 0;
+        foreach (var members in Buckets(groups))
         {
-            var origin = g * groupLength * groupLength;
-            foreach (var b in groups[g].Blocks) Allow(groupMask, origin, groupLength, b, groups[g].Start);
-            for (var p = groups[g].End - groups[g].Start; p < groupLength; p++) groupMask[origin + p * groupLength + p] = true;
+            list.Add(Stack(members, slots));
+            slots += members.Count * list[^1].GroupLength;
         }
+        buckets = list;
     }
 
     /// <summary>Attention output [1, NH, N, D] for q, k, v [1, NH, N, D] (k and v already repeated for grouped-query heads).</summary>
     public Tensor Attend(Tensor q, Tensor k, Tensor v)
     {
         using var scope = torch.NewDisposeScope();
-        var (heads, headDim, groups) = (q.size(1), q.size(3), gather.Length / groupLength);
-        var gatherIndex = torch.tensor(gather, device: q.device);
-        // [1, NH, N, D] -> [G, NH, L, D]; padding slots repeat position 0 and are never attended to by real queries.
-        Tensor Stack(Tensor t) => t.index_select(2, gatherIndex).view(heads, groups, groupLength, headDim).transpose(0, 1);
-        // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
-        var mask = groupMask is null ? null : torch.tensor(groupMask, [groups, 1, groupLength, groupLength], device: q.device);
-        var attended = Float32Attention.Attend(Stack(q), Stack(k), Stack(v), mask, causal: mask is null); // [G, NH, L, D]
-        var slots = attended.transpose(0, 1).reshape(1, heads, groups * groupLength, headDim);                                 // [1, NH, G*L, D]
-        return slots.index_select(2, torch.tensor(scatter, device: q.device)).MoveToOuterDisposeScope();                       // [1, NH, N, D]
+        var (heads, headDim) = (q.size(1), q.size(3));
+        var outputs = new List<Tensor>();
+        foreach (var bucket in buckets)
+        {
+            var (length, groups) = (bucket.GroupLength, bucket.Groups);
+            var gatherIndex = torch.tensor(bucket.Gather, device: q.device);
+            // [1, NH, N, D] -> [G, NH, L, D]; padding slots repeat position 0 and are never attended to by real queries.
+            Tensor Stacked(Tensor t) => t.index_select(2, gatherIndex).view(heads, groups, length, headDim).transpose(0, 1);
+            // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
+            var mask = bucket.Mask is null ? null : torch.tensor(bucket.Mask, [groups, 1, length, length], device: q.device);
+            var attended = Float32Attention.Attend(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null); // [G, NH, L, D]
+            outputs.Add(attended.transpose(0, 1).reshape(1, heads, groups * length, headDim));                    // [1, NH, G*L, D]
+        }
+        var slots = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 2);                                      // [1, NH, all slots, D]
+        return slots.index_select(2, torch.tensor(scatter, device: q.device)).MoveToOuterDisposeScope();           // [1, NH, N, D]
     }
 
     /// <summary>
@@ -100,6 +102,58 @@ public sealed class PackedAttention
         foreach (var b in Blocks) Allow(allowed, 0, length, b, 0);
         for (var p = Length; p < length; p++) allowed[p * length + p] = true;
         return torch.tensor(allowed, [length, length], device: device);
+    }
+
+    private sealed record Group(long Start, long End, List<AttentionBlock> Blocks)
+    {
+        public long Length => End - Start;
+    }
+
+    /// <summary>
+    /// Splits the groups, longest first, into runs that minimise the attention work Σ groups · L² plus, per extra
+    /// call, the work of one longest group (what a call costs beyond its arithmetic, so small savings keep one call).
+    /// </summary>
+    private static IEnumerable<List<Group>> Buckets(List<Group> groups)
+    {
+        if (groups.Count == 0) yield break;
+        var sorted = groups.OrderByDescending(g => g.Length).ToList();
+        var callCost = (double)sorted[0].Length * sorted[0].Length;
+        var best = new double[sorted.Count + 1];   // best[j]: cost of the first j groups
+        var split = new int[sorted.Count + 1];     // where the last bucket of that best starts
+        for (var j = 1; j <= sorted.Count; j++)
+        {
+            best[j] = double.MaxValue;
+            for (var i = 0; i < j; i++)
+            {
+                var cost = best[i] + callCost + (double)(j - i) * sorted[i].Length * sorted[i].Length;
+                if (cost < best[j]) (best[j], split[j]) = (cost, i);
+            }
+        }
+        var bounds = new List<(int From, int To)>();
+        for (var j = sorted.Count; j > 0; j = split[j]) bounds.Add((split[j], j));
+        foreach (var (from, to) in Enumerable.Reverse(bounds)) yield return sorted.GetRange(from, to - from);
+    }
+
+    /// <summary>The groups of one bucket right-padded to its longest, their slots numbered from <paramref name="firstSlot"/>.</summary>
+    private Bucket Stack(List<Group> groups, long firstSlot)
+    {
+        var length = groups.Max(g => g.Length);
+        var gather = new long[groups.Count * length];
+        for (var g = 0; g < groups.Count; g++)
+            for (var p = groups[g].Start; p < groups[g].End; p++)
+            {
+                var slot = g * length + p - groups[g].Start;
+                (gather[slot], scatter[p]) = (p, firstSlot + slot);
+            }
+        if (groups.All(g => g.Blocks is [{ PrefixLength: 0 }])) return new Bucket(length, groups.Count, gather, null);
+        var mask = new bool[groups.Count * length * length];
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var origin = g * length * length;
+            foreach (var b in groups[g].Blocks) Allow(mask, origin, length, b, groups[g].Start);
+            for (var p = groups[g].Length; p < length; p++) mask[origin + p * length + p] = true;
+        }
+        return new Bucket(length, groups.Count, gather, mask);
     }
 
     /// <summary>

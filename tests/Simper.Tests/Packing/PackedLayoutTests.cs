@@ -54,7 +54,20 @@ public class PackedLayoutTests
         new[] { new AttentionBlock(0, 4), new AttentionBlock(4, 1), new AttentionBlock(5, 6), new AttentionBlock(11, 2) },
         // Shared prefixes, one reaching back across groups.
         new[] { new AttentionBlock(0, 4), new AttentionBlock(4, 3, 0, 2), new AttentionBlock(7, 1), new AttentionBlock(8, 5, 2, 5) },
+        // One long sequence and short ones: two attention calls, the short ones not padded to the long one.
+        new[] { new AttentionBlock(0, 1), new AttentionBlock(1, 9), new AttentionBlock(10, 1), new AttentionBlock(11, 1), new AttentionBlock(12, 1) },
+        // The same with a shared prefix among the short ones (masked bucket).
+        new[] { new AttentionBlock(0, 9), new AttentionBlock(9, 1), new AttentionBlock(10, 1, 9, 1), new AttentionBlock(11, 1), new AttentionBlock(12, 1) },
     };
+
+    [Fact]
+    public void GroupsOfFarApartLengthsAreAttendedInSeparateCalls()
+    {
+        // 9·9 + 4·1·1 + two calls (2·81) = 247 < one call of 5·81 + 81 = 486.
+        Assert.Equal(2, new PackedAttention([new AttentionBlock(0, 1), new AttentionBlock(1, 9), new AttentionBlock(10, 1), new AttentionBlock(11, 1), new AttentionBlock(12, 1)]).AttentionCalls);
+        // Equal lengths: one call.
+        Assert.Equal(1, new PackedAttention([new AttentionBlock(0, 4), new AttentionBlock(4, 4), new AttentionBlock(8, 4)]).AttentionCalls);
+    }
 
     [Theory]
     [MemberData(nameof(Layouts))]
