@@ -83,6 +83,11 @@ namespace Simper.BenchRunner
         private static readonly string[] LossCheck = ["--steps", "19", "--warmup", "1", "--same-batch", "--report-loss", "--learning-rate", "1e-4",
             "--pairs", "2", "--prompt-length", "64", "--response-length", "32"];
 
+        /// <summary>Starts (model and batch seeds) of the loss check: one start's gap can be large by chance, where the loss falls fastest.</summary>
+        public static IReadOnlyList<int> LossSeeds { get; } = [42, 1, 2, 3, 4];
+
+        public static string LossRun(string dtype, string method, int seed) => $"loss-{dtype}-{method}-seed{seed}";
+
         public static IReadOnlyList<Configuration> All { get; } =
         [
             new("plain", "SimPER, padded, 4 pairs × (256 + 64)"),
@@ -97,10 +102,13 @@ namespace Simper.BenchRunner
             new("mixed-fast", "mixed lengths: shared-prompt-padding-free + LoRA r16", "--lengths", "mixed", "--packing", "shared-prompt-padding-free", "--lora-rank", "16"),
             new("mixed-all", "mixed lengths: shared-prompt-padding-free + LoRA r16 + bfloat16 + gradient checkpointing", "--lengths", "mixed",
                 "--packing", "shared-prompt-padding-free", "--lora-rank", "16", "--dtype", "bfloat16", "--gradient-checkpointing"),
-            new("loss-fp32-dpo", "DPO, 20 steps on one batch, float32", [.. LossCheck, "--method", "dpo"]),
-            new("loss-bf16-dpo", "DPO, 20 steps on one batch, bfloat16", [.. LossCheck, "--method", "dpo", "--dtype", "bfloat16"]),
-            new("loss-fp32-simper", "SimPER, 20 steps on one batch, float32", [.. LossCheck]),
-            new("loss-bf16-simper", "SimPER, 20 steps on one batch, bfloat16", [.. LossCheck, "--dtype", "bfloat16"]),
+            .. LossSeeds.SelectMany(seed => new Configuration[]
+            {
+                new(LossRun("fp32", "dpo", seed), $"DPO, 20 steps on one batch, float32, seed {seed}", [.. LossCheck, "--method", "dpo", "--seed", $"{seed}"]),
+                new(LossRun("bf16", "dpo", seed), $"DPO, 20 steps on one batch, bfloat16, seed {seed}", [.. LossCheck, "--method", "dpo", "--dtype", "bfloat16", "--seed", $"{seed}"]),
+                new(LossRun("fp32", "simper", seed), $"SimPER, 20 steps on one batch, float32, seed {seed}", [.. LossCheck, "--seed", $"{seed}"]),
+                new(LossRun("bf16", "simper", seed), $"SimPER, 20 steps on one batch, bfloat16, seed {seed}", [.. LossCheck, "--dtype", "bfloat16", "--seed", $"{seed}"]),
+            }),
         ];
     }
 }

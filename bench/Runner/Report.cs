@@ -60,8 +60,9 @@ internal static class Report
         md.AppendLine();
         md.AppendLine("Notes: LoRA and DPO MFU use the same model-FLOP formula as full training (the frozen base still costs its forward and " +
             "input-gradient matmuls but not its weight gradients, so LoRA's true work is below the formula's). Gradient checkpointing's recomputation " +
-            "is not counted as model FLOPs. The loss check trains 20 steps on one batch at learning rate 1e-4, so each loss moves far " +
-            "from its start; read a gap against how far that loss moved.");
+            "is not counted as model FLOPs. The loss check trains 20 steps on one batch at learning rate 1e-4 from each of several starts " +
+            "(seeds of the model and the batch), so each loss moves far from its start; read a gap against how far that loss moved, " +
+            "and against how fast it was moving at step 20, where a lag of a fraction of a step is already a gap of 1e-2.");
         return md.ToString();
     }
 
