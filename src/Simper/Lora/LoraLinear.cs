@@ -55,6 +55,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         long[] outputShape = [.. x.shape[..^1], OutFeatures];
         var rows = x.reshape(-1, InFeatures); // [N, in]
+        if (lora_A is not null && lora_B is not null && AdapterEnabled && CanMerge)
+            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale).view(outputShape).MoveToOuterDisposeScope();
         var result = Float32Linear.Applies(weight) ? Float32Linear.Run(rows, weight, bias) : nn.functional.linear(rows, weight, bias); // [N, out]
         if (lora_A is null || lora_B is null || !AdapterEnabled) return result.view(outputShape).MoveToOuterDisposeScope();
 
@@ -70,6 +72,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var output = sum.dtype == result.dtype ? sum : sum.to(result.dtype);
         return output.view(outputShape).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Whether the adapter can train as one merged projection (<see cref="MergedLoraProjection"/>): no dropout
+    /// between x and A while training, a frozen base, and a computation in the adapter's own dtype — float32 or
+    /// float64 weights, or 16-bit ones on the CPU, which multiply in float32 anyway. A 16-bit base on a GPU keeps its
+    /// native GEMM and adds the adapter beside it, as PEFT does.
+    /// </summary>
+    private bool CanMerge =>
+        (lora_dropout is null || !lora_dropout.training) && !weight.requires_grad && (bias is null || !bias.requires_grad)
+        && (weight.dtype == lora_A!.weight!.dtype || Float32Linear.Applies(weight));
 
     /// <summary>
     /// Attaches a fresh adapter as PEFT initialises it: A ~ kaiming-uniform(a = √5), B = 0, so the layer's output is

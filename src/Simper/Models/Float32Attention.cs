@@ -37,6 +37,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
         ctx.save_for_backward([q, k, v]);
         ctx.save_data(nameof(Pattern), pattern);
         using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad(); // the node's own backward recomputes, nothing inside it needs a graph
         return Float32(q, k, v, pattern.Mask, pattern.Causal).to(q.dtype).MoveToOuterDisposeScope();
     }
 

@@ -29,6 +29,7 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
         // Which gradients the backward pass owes: a frozen weight (LoRA's base) needs none, and its GEMM is skipped.
         ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad));
         using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
         var product = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32)); // [N, out]
         return product.to(x.dtype).MoveToOuterDisposeScope();
     }
@@ -37,6 +38,7 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     {
         var needs = (Needs)ctx.get_data(nameof(Needs));
         using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, weight) = (saved[0], saved[1]);   // [N, in], [out, in]
         var gradient = gradOutput.to(ScalarType.Float32); // [N, out]

@@ -1,0 +1,64 @@
+using Simper.Lora;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Tests.Lora;
+
+/// <summary>The merged LoRA projection gives the unfused layer's output and gradients: x Wᵀ + b + s·(x Aᵀ) Bᵀ.</summary>
+public class MergedLoraProjectionTests
+{
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void EqualsTheUnfusedLayer(bool hasBias, bool inputNeedsGrad)
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(11);
+        const double scale = 2.0;
+        Tensor Rand(params long[] shape) => randn(shape, ScalarType.Float64, generator: g);
+        var x = Rand(5, 6).requires_grad_(inputNeedsGrad);
+        var (weight, bias) = (Rand(4, 6), hasBias ? Rand(4) : null); // frozen base
+        var (a, b) = (Rand(3, 6).requires_grad_(true), Rand(4, 3).requires_grad_(true));
+        var upstream = Rand(5, 4);
+
+        var merged = MergedLoraProjection.Run(x, weight, bias, a, b, scale); // [5, 4]
+        merged.backward([upstream]);
+        var (gx, ga, gb) = (x.grad?.clone(), a.grad!.clone(), b.grad!.clone());
+        foreach (var t in new[] { x, a, b }) t.grad?.zero_();
+
+        var unfused = nn.functional.linear(x, weight, bias) + scale * x.matmul(a.t()).matmul(b.t());
+        unfused.backward([upstream]);
+
+        Assert.True(merged.allclose(unfused, rtol: 0, atol: 1e-12), "output");
+        Assert.True(ga.allclose(a.grad!, rtol: 0, atol: 1e-12), "A gradient");
+        Assert.True(gb.allclose(b.grad!, rtol: 0, atol: 1e-12), "B gradient");
+        if (inputNeedsGrad) Assert.True(gx!.allclose(x.grad!, rtol: 0, atol: 1e-12), "input gradient");
+        else Assert.Null(gx);
+        Assert.Null(weight.grad);
+    }
+
+    [Fact]
+    public void LoraLayerWithoutDropoutKeepsItsOutputAndAdapterGradients()
+    {
+        using var scope = NewDisposeScope();
+        torch.random.manual_seed(5);
+        var layer = new LoraLinear(6, 4, hasBias: true);
+        layer.weight.requires_grad_(false);
+        layer.bias!.requires_grad_(false);
+        layer.AttachAdapter(rank: 2, alpha: 4, dropout: 0);
+        using (no_grad()) layer.lora_B!.weight!.normal_();
+        var x = randn(3, 6);
+        var output = layer.forward(x);
+        output.sum().backward();
+        var (a, b) = (layer.lora_A!.weight!, layer.lora_B.weight!);
+        var expected = nn.functional.linear(x, layer.weight, layer.bias) + 2.0 * x.matmul(a.t()).matmul(b.t());
+        Assert.True(output.allclose(expected, rtol: 1e-5, atol: 1e-5));
+        // d sum / dA = s·(1 B)ᵀ x and d sum / dB = s·1ᵀ (x Aᵀ), with 1 the [3, 4] ones.
+        using var noGrad = no_grad();
+        var ones = torch.ones(3, 4);
+        Assert.True(a.grad!.allclose(2.0 * ones.matmul(b).t().matmul(x), rtol: 1e-5, atol: 1e-5), "A gradient");
+        Assert.True(b.grad!.allclose(2.0 * ones.t().matmul(x.matmul(a.t())), rtol: 1e-5, atol: 1e-5), "B gradient");
+        Assert.Null(layer.weight.grad);
+    }
+}
