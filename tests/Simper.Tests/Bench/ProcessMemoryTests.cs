@@ -24,8 +24,10 @@ public class ProcessMemoryTests
         var held = ProcessMemory.Resident();
         foreach (var block in blocks) block.Dispose();
         var after = ProcessMemory.Resident();
-        Assert.True(held - before >= 56 * MiB, $"64 MiB of tensors raised the resident set by only {(held - before) / MiB} MiB");
-        Assert.True(held - after >= 56 * MiB, $"freeing 64 MiB of tensors lowered the resident set by only {(held - after) / MiB} MiB");
+        // The kernel's VmRSS is a per-CPU approximation and the runtime's own threads allocate alongside, so the bounds
+        // leave slack; memory kept in the heap would lower the resident set by almost nothing, not by half.
+        Assert.True(held - before >= 48 * MiB, $"64 MiB of tensors raised the resident set by only {(held - before) / MiB} MiB");
+        Assert.True(held - after >= 32 * MiB, $"freeing 64 MiB of tensors lowered the resident set by only {(held - after) / MiB} MiB");
     }
 }
 
