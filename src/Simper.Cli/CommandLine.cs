@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Simper.Cli.Commands;
 using Simper.Training;
 
@@ -10,10 +11,18 @@ public static class CommandLine
     public const int UserError = 2;
     public const int InternalError = 70;
 
-    public static RootCommand Build()
+    public const string Name = "simper";
+
+    /// <summary>
+    /// The root command, named `simper` rather than after the assembly (as RootCommand would be), so help and usage
+    /// lines read the same under `dotnet run`, the installed tool and the built binary.
+    /// </summary>
+    public static Command Build()
     {
-        var root = new RootCommand(
+        var root = new Command(Name,
             "Simper: align language models with human preferences (SimPER, DPO, IPO, KTO, CPO, SLiC, SimPO, ORPO).");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
         foreach (var command in AllCommands()) root.Subcommands.Add(command);
         return root;
     }

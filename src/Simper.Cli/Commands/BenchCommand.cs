@@ -42,9 +42,10 @@ public static class BenchCommand
         var command = new Command("bench",
             "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
             "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a measured float32 matmul peak, and resident memory. " +
-            "FLOPs per step = 6·N·T + 12·L·d·Σ s_i² (PaLM's convention): N = parameters excluding the input embedding table " +
-            "(a tied embedding counted once), T = real tokens processed (padding excluded, a shared prompt once), L layers, d hidden size, " +
-            "s_i each attended sequence length (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
+            "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's convention, the output head counted where it runs): " +
+            "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +
+            "T = real tokens processed (padding excluded, a shared prompt once), M = positions that predict a response token, " +
+            "L layers, d hidden size, q_i·k_i = queries × keys of each attention block (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
             "a live reference model adds its forward pass, a third of that. " +
             "Example: simper bench --preset bench-26m --packing shared-prompt --steps 3 --warmup 1");
         foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
