@@ -44,8 +44,9 @@ public sealed class LlamaModel : nn.Module
             throw new ArgumentException($"a packed row is one batch row of {packed.Length} tokens, without cache or attention mask; got input [{B}, {T}]");
         var past = cache?.Length ?? 0;
         positionIds ??= (torch.arange(past, past + T, device: inputIds.device).unsqueeze(0).expand(B, T)); // [B, T]
-        var x = embed_tokens.forward(inputIds); // [B, T, H]
-        var (cos, sin) = rotary_emb.forward(positionIds, x.dtype); // [B, T, D] each
+        var computeType = embed_tokens.weight!.dtype;
+        var x = embed_tokens.forward(inputIds).to(ResidualType(computeType)); // [B, T, H]
+        var (cos, sin) = rotary_emb.forward(positionIds, computeType); // [B, T, D] each
         var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
         var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
@@ -53,6 +54,17 @@ public sealed class LlamaModel : nn.Module
         if (checkpoint && !x.requires_grad) x = x.detach().requires_grad_(true);
         foreach (var layer in layers)
             x = checkpoint ? LayerCheckpoint.Run(layer, x, cos, sin, mask, packed) : layer.forward(x, cos, sin, mask, cache, packed);
-        return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H]
+        return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H] in the weights' dtype
     }
+
+    /// <summary>
+    /// The dtype of the residual stream, the running sum every layer adds its output to: float32 for 16-bit weights
+    /// (as Megatron-LM's fp32_residual_connection), the weights' dtype otherwise. bfloat16 keeps 8 bits of mantissa,
+    /// so each layer's small update to the sum would be rounded at every add; the error compounds over layers and
+    /// through training, where a float32 sum leaves only the weights' own rounding. The layers still compute in the
+    /// weights' dtype (each norm hands its layer a 16-bit input), and the norms keep a float32 copy of the stream for
+    /// the backward pass either way, so activation memory barely changes.
+    /// </summary>
+    public static ScalarType ResidualType(ScalarType weightType) =>
+        weightType is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : weightType;
 }

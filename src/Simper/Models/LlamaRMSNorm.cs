@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace Simper.Models;
 
-/// <summary>Root-mean-square layer norm: x / sqrt(mean(x²) + eps) * weight, with no mean subtraction and no bias.</summary>
+/// <summary>
+/// Root-mean-square layer norm: x / sqrt(mean(x²) + eps) * weight, with no mean subtraction and no bias. Returns the
+/// weight's dtype, so a float32 residual stream enters a bfloat16 layer in bfloat16.
+/// </summary>
 public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
 {
     public readonly Parameter weight; // [H]
@@ -21,12 +24,11 @@ public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
     {
         // Like transformers, normalise in float32 so bfloat16 activations do not lose the tiny variance terms;
         // float64 stays float64 so double-precision checks stay exact.
-        var inputType = x.dtype;
-        var computeType = inputType == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+        var computeType = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         using var xf = x.to(computeType);
         using var variance = xf.pow(2).mean([-1], keepdim: true); // [..., 1]
         using var normed = xf * torch.rsqrt(variance + eps);
-        using var cast = normed.to(inputType);
+        using var cast = normed.to(weight.dtype);
         return weight * cast;
     }
 }

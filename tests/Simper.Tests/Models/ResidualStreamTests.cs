@@ -1,0 +1,61 @@
+using Simper.Models;
+using Simper.Tests.Packing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Tests.Models;
+
+/// <summary>A 16-bit model carries its residual stream in float32; its layers and its output stay 16-bit.</summary>
+public class ResidualStreamTests
+{
+    [Fact]
+    public void Bfloat16ModelsSumTheirLayersInFloat32()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var model = PackingFixtures.RandomGqaModel(ScalarType.BFloat16);
+        var ids = tensor(new long[] { 5, 17, 3, 40, 22, 9, 61, 8 }).view(2, 4); // [B, T]
+        var positions = arange(4).unsqueeze(0).expand(2, 4);
+        var (cos, sin) = model.model.rotary_emb.forward(positions, ScalarType.BFloat16);
+
+        // The stream by hand: embeddings widened to float32, each layer adding its bfloat16 output to the float32 sum.
+        var stream = model.model.embed_tokens.forward(ids).to(ScalarType.Float32); // [B, T, H]
+        foreach (var layer in model.model.layers)
+        {
+            stream = layer.forward(stream, cos, sin, null, null);
+            Assert.Equal(ScalarType.Float32, stream.dtype);
+        }
+        var expected = model.model.norm.forward(stream);
+
+        var hidden = model.HiddenStates(ids);
+        Assert.Equal(ScalarType.BFloat16, hidden.dtype);
+        Assert.True(expected.equal(hidden).all().item<bool>(),
+            $"max difference {(expected.to(ScalarType.Float32) - hidden.to(ScalarType.Float32)).abs().max().item<float>()}");
+
+        // A bfloat16 sum gives other hidden states: the test tells the two apart.
+        var rounded = model.model.embed_tokens.forward(ids);
+        foreach (var layer in model.model.layers) rounded = layer.forward(rounded, cos, sin, null, null);
+        Assert.False(model.model.norm.forward(rounded).equal(hidden).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData(ScalarType.BFloat16, ScalarType.Float32)]
+    [InlineData(ScalarType.Float16, ScalarType.Float32)]
+    [InlineData(ScalarType.Float32, ScalarType.Float32)]
+    [InlineData(ScalarType.Float64, ScalarType.Float64)]
+    public void ResidualTypeWidensOnly16BitWeights(ScalarType weights, ScalarType residual) =>
+        Assert.Equal(residual, LlamaModel.ResidualType(weights));
+
+    [Fact]
+    public void NormReturnsItsWeightsDtype()
+    {
+        using var scope = NewDisposeScope();
+        var norm = new LlamaRMSNorm(4, 1e-6, dtype: ScalarType.BFloat16);
+        var x = tensor(new float[] { 1, 2, 3, 4 }); // float32 stream
+        var y = norm.forward(x);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        // x / sqrt(mean(x²) + eps) with mean(x²) = 7.5, rounded once to bfloat16.
+        var expected = (x / Math.Sqrt(7.5 + 1e-6)).to(ScalarType.BFloat16);
+        Assert.True(expected.equal(y).all().item<bool>());
+    }
+}
