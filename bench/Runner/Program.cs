@@ -83,7 +83,7 @@ namespace Simper.BenchRunner
         private static readonly string[] LossCheck = ["--steps", "19", "--warmup", "1", "--same-batch", "--report-loss", "--learning-rate", "1e-4",
             "--pairs", "2", "--prompt-length", "64", "--response-length", "32"];
 
-        /// <summary>Starts (model and batch seeds) of the loss check: one start's gap can be large by chance, where the loss falls fastest.</summary>
+        /// <summary>Starts (model and batch seeds) of the loss check, so the gap is checked on more than one trajectory.</summary>
         public static IReadOnlyList<int> LossSeeds { get; } = [42, 1, 2, 3, 4];
 
         public static string LossRun(string dtype, string method, int seed) => $"loss-{dtype}-{method}-seed{seed}";
