@@ -22,7 +22,7 @@ internal static class Report
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
             "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
             "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
-            "(a third). Memory is process RSS, measured apart from the timing: after the warm-up, with the C allocator set to unmap freed " +
+            "(a third); a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient. Memory is process RSS, measured apart from the timing: after the warm-up, with the C allocator set to unmap freed " +
             "blocks of 128 KiB and more at once so that RSS follows the memory in use, one forward and backward pass on the largest timed " +
             "batch: *before* = RSS before it, *peak* = VmHWM during it, *activations* = peak − before (activations and gradients). The timed " +
             "steps then run with the allocator keeping freed memory for reuse, as training does (unmapping at once slows a step by a third).").AppendLine();
@@ -60,9 +60,7 @@ internal static class Report
             md.AppendLine($"| {target.Number} | {target.Text} | {measured} | {verdict} |");
         }
         md.AppendLine();
-        md.AppendLine("Notes: LoRA and DPO MFU use the same model-FLOP formula as full training (the frozen base still costs its forward and " +
-            "input-gradient matmuls but not its weight gradients, so LoRA's true work is below the formula's). Gradient checkpointing's recomputation " +
-            "is not counted as model FLOPs. The loss check trains 20 steps on one batch at learning rate 1e-4 from each of several starts " +
+        md.AppendLine("Notes: gradient checkpointing's recomputation is not counted as model FLOPs. The loss check trains 20 steps on one batch at learning rate 1e-4 from each of several starts " +
             "(seeds of the model and the batch), so each loss moves far from its start; read a gap against how far that loss moved, " +
             "and against how fast it was moving at step 20, where a lag of a fraction of a step is already a gap of 1e-2.");
         return md.ToString();

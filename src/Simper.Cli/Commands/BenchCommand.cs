@@ -46,7 +46,8 @@ public static class BenchCommand
             "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +
             "T = real tokens processed (padding excluded, a shared prompt once), M = positions that predict a response token, " +
             "L layers, d hidden size, q_i·k_i = queries × keys of each attention block (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
-            "a live reference model adds its forward pass, a third of that. " +
+            "a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient; " +
+            "a live reference model adds its forward pass, a third of the full formula. " +
             "Example: simper bench --preset bench-26m --packing shared-prompt --steps 3 --warmup 1");
         foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
                      pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss })

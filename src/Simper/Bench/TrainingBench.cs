@@ -47,8 +47,9 @@ public static class TrainingBench
 
         using var policy = BenchModels.Create(settings);
         policy.model.GradientCheckpointing = settings.GradientCheckpointing;
-        long nonEmbedding = TrainingFlops.NonEmbeddingParameters(policy), head = TrainingFlops.HeadParameters(policy);
         if (settings.LoraRank > 0) BenchModels.ApplyLora(policy, settings.LoraRank);
+        long nonEmbedding = TrainingFlops.NonEmbeddingParameters(policy), head = TrainingFlops.HeadParameters(policy);
+        var frozen = TrainingFlops.Frozen(policy);
         var counts = LoraModel.CountParameters(policy);
 
         var objective = ObjectiveCatalog.Create(settings.Method);
@@ -97,9 +98,9 @@ public static class TrainingBench
         var L = policy.Config.NumHiddenLayers;
         var d = policy.Config.HiddenSize;
         long tokens = timed.Sum(b => BenchBatches.Tokens(b, settings.Packing));
-        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
+        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing), frozen));
         if (reference is not null)
-            flops += timed.Sum(b => TrainingFlops.Forward(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
+            flops += timed.Sum(b => TrainingFlops.Forward(TrainingFlops.NonEmbeddingParameters(reference), head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
         var total = seconds.Sum();
         var achieved = flops / total / 1e9;
 

@@ -13,6 +13,21 @@ public class ProcessMemoryTests
     public void FreedTensorsLeaveTheResidentSetAtOnce()
     {
         Skip.IfNot(OperatingSystem.IsLinux() && ProcessMemory.Available, "resident memory is read from Linux's /proc");
+        // Threads the runtime and earlier tests leave behind can allocate or free during a measurement, so it gets
+        // three tries; memory kept in the heap would lower the resident set by almost nothing in every one.
+        var attempts = new List<(long Raised, long Lowered)>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var (raised, lowered) = AllocateAndFree64MiB();
+            attempts.Add((raised / MiB, lowered / MiB));
+            if (raised >= 56 * MiB && lowered >= 56 * MiB) return;
+        }
+        Assert.Fail("64 MiB of tensors, allocated and freed: " + string.Join("; ", attempts.Select(a => $"resident set +{a.Raised} MiB, then -{a.Lowered} MiB")));
+    }
+
+    /// <summary>How much 64 one-MiB tensors raise the resident set, and how much freeing them lowers it.</summary>
+    private static (long Raised, long Lowered) AllocateAndFree64MiB()
+    {
         // Freeing a large mapped block makes glibc raise its thresholds, after which megabyte tensors would come from
         // the heap and, with a small block allocated after them, stay resident once freed.
         torch.ones(4 * MiB).Dispose(); // 16 MiB
@@ -24,10 +39,7 @@ public class ProcessMemoryTests
         var held = ProcessMemory.Resident();
         foreach (var block in blocks) block.Dispose();
         var after = ProcessMemory.Resident();
-        // The kernel's VmRSS is a per-CPU approximation and the runtime's own threads allocate alongside, so the bounds
-        // leave slack; memory kept in the heap would lower the resident set by almost nothing, not by half.
-        Assert.True(held - before >= 48 * MiB, $"64 MiB of tensors raised the resident set by only {(held - before) / MiB} MiB");
-        Assert.True(held - after >= 32 * MiB, $"freeing 64 MiB of tensors lowered the resident set by only {(held - after) / MiB} MiB");
+        return (held - before, held - after);
     }
 }
 

@@ -50,6 +50,27 @@ public class TrainingFlopsTests
     }
 
     [Fact]
+    public void FrozenWeightsCountNoWeightGradient()
+    {
+        // As above, with 500 of the 800 body parameters frozen and the head frozen: 4 FLOPs per token for those,
+        // 56256 − 2·500·8 − 2·200·4 = 56256 − 8000 − 1600.
+        var blocks = new[] { new AttendedBlock(3, 3), new AttendedBlock(5, 5) };
+        Assert.Equal(46656, TrainingFlops.Training(1000, 200, 2, 16, 8, 4, blocks, new FrozenParameters(500, 200)));
+    }
+
+    [Fact]
+    public void LoraFreezesTheBaseBodyAndTheHead()
+    {
+        using var model = ModelFactory.CreateRandom(Small.ToConfig(32, 1, 2, 0), seed: 1);
+        Assert.Equal(new FrozenParameters(0, 0), TrainingFlops.Frozen(model));
+        BenchModels.ApplyLora(model, rank: 2);
+        // The body's weights and norms stay as counted above, now frozen; the adapters (2·(8 + out) per projection,
+        // 2·(16 + 12 + 12 + 16 + 24 + 24 + 24) = 256) train; the head is frozen; the input table is not counted.
+        Assert.Equal(new FrozenParameters(64 + 32 + 32 + 64 + 384 + 16 + 8, 256), TrainingFlops.Frozen(model));
+        Assert.Equal(64 + 32 + 32 + 64 + 384 + 16 + 8 + 256 + 256, TrainingFlops.NonEmbeddingParameters(model));
+    }
+
+    [Fact]
     public void SharedPromptCountsThePromptOnceAndTheRejectedBlockAgainstIt()
     {
         var pair = new EncodedPair([5, 6, 7], [8, 9], [10], null, null, new RowSource("t", 0));
