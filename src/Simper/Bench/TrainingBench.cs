@@ -100,7 +100,10 @@ public static class TrainingBench
         long tokens = timed.Sum(b => BenchBatches.Tokens(b, settings.Packing));
         double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing), frozen));
         if (reference is not null)
-            flops += timed.Sum(b => TrainingFlops.Forward(TrainingFlops.NonEmbeddingParameters(reference), head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
+        {
+            var referenceParameters = TrainingFlops.NonEmbeddingParameters(reference); // without the policy's adapters
+            flops += timed.Sum(b => TrainingFlops.Forward(referenceParameters, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
+        }
         var total = seconds.Sum();
         var achieved = flops / total / 1e9;
 
