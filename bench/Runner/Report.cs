@@ -36,7 +36,9 @@ internal static class Report
                 md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} ||||||||||||");
                 continue;
             }
-            md.AppendLine($"| {config.Name} | {config.Description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
+            // A round that failed while another succeeded is still shown, beside the runs that count.
+            var description = failures.TryGetValue(config.Name, out var failure) ? $"{config.Description} (a round failed: {failure})" : config.Description;
+            md.AppendLine($"| {config.Name} | {description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
                 $"{F(D(r, "pairs_per_second"), 3)} | {ByRound(r)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} | " +
                 $"{Percent(D(r, "mfu"))} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
                 $"{F(D(r, "trainable_percent"), 2)} | {D(r, "final_loss").ToString("G6", CultureInfo.InvariantCulture)} |");
