@@ -15,7 +15,7 @@ internal static class Report
         md.AppendLine($"Model: bench-26m (random weights, vocabulary 8192), {options.Threads} libtorch threads, {options.Warmup} warm-up + {options.Steps} timed steps per run, " +
             $"each run in its own process. Each timed configuration ran {options.Rounds} times, one round through all of them after another, " +
             "so that a drift in the machine's speed touches every configuration alike; the table shows each one's fastest run (highest pairs/s, " +
-            "as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
+            $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
             "the timed steps.").AppendLine();
         md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Simper.Cli.Commands;
+using Simper.Runtime;
 using Simper.Training;
 
 namespace Simper.Cli;
@@ -50,6 +51,9 @@ public static class CommandLine
             Console.Error.WriteLine($"error: {parse.Errors[0].Message} (see --help)");
             return UserError;
         }
+        // Training and generation allocate and free the same large tensors step after step; the process keeps the
+        // freed memory for the next step rather than returning it to the kernel and faulting it back in.
+        ProcessMemory.KeepFreedMemoryForReuse();
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Simper.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,4 +16,34 @@ public class RuntimeTests
         using var c = matmul(a, b);
         Assert.Equal(new float[] { 19, 22, 43, 50 }, c.data<float>().ToArray());
     }
+
+    [Fact]
+    public void StepGarbageCollectionFreesTheScalarsOpsLeftBehind()
+    {
+        // x * 0.5 turns 0.5 into a Scalar holding a native allocation that nothing but its finalizer frees.
+        var scalars = ScalarsLeftToTheCollector(1000);
+        TorchRuntime.CollectStepGarbage();
+        // A resurrection-tracking reference still reaches a finalized Scalar, whose native handle is then zero.
+        var live = scalars.Count(s => s.Target is Scalar scalar && NativeHandle(scalar) != IntPtr.Zero);
+        Assert.Equal(0, live);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static List<WeakReference> ScalarsLeftToTheCollector(int count)
+    {
+        var references = new List<WeakReference>();
+        using var x = ones(4);
+        for (var i = 0; i < count; i++)
+        {
+            Scalar half = 0.5;
+            x.mul(half).Dispose();
+            references.Add(new WeakReference(half, trackResurrection: true));
+        }
+        // Nothing has collected them yet: each still holds its native allocation.
+        Assert.All(references, r => Assert.NotEqual(IntPtr.Zero, NativeHandle((Scalar)r.Target!)));
+        return references;
+    }
+
+    private static IntPtr NativeHandle(Scalar scalar) =>
+        (IntPtr)typeof(Scalar).GetField("handle", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(scalar)!;
 }

@@ -146,6 +146,7 @@ public static class TrainingBench
         optimizer.step();
         masters?.CopyToModel();
         optimizer.zero_grad();
+        TorchRuntime.CollectStepGarbage();
         return value;
     }
 
@@ -157,6 +158,7 @@ public static class TrainingBench
         using var scope = NewDisposeScope();
         masters?.MoveGradients();
         optimizer.zero_grad();
+        TorchRuntime.CollectStepGarbage();
     }
 
     /// <summary>The loss's forward and backward pass; its graph and tensors are freed on return.</summary>

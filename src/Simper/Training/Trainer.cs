@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Simper.Lora;
 using Simper.Models;
+using Simper.Runtime;
 using Simper.Training.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,6 +114,7 @@ public sealed class Trainer<TExample>(
                         (run.Checkpoints() is [.., var kept] ? $"the last good checkpoint is {kept.Path}" : $"no checkpoint had been saved in {run.Path}"));
             }
             step++;
+            TorchRuntime.CollectStepGarbage();
             averaged[MetricNames.GradNorm] = gradNorm;
             averaged[MetricNames.LearningRate] = learningRate;
             averaged["skipped_steps"] = skipped;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Simper.Bench;
+namespace Simper.Runtime;
 
 /// <summary>
 /// Resident memory of this process from Linux's /proc/self: the current RSS and the high-water mark (VmHWM), which
@@ -43,16 +43,19 @@ public static class ProcessMemory
     }
 
     /// <summary>
-    /// The allocator setting for speed, as a long training run settles into: blocks under 32 MiB come from the heap
-    /// and freed ones are kept there for reuse, freed heap top is returned beyond 64 MiB. These are glibc's own
-    /// ceilings for the thresholds it raises by itself; set outright, they are reached at once rather than after
-    /// the first large tensors are freed. A no-op off Linux.
+    /// The allocator setting for training: blocks under 32 MiB come from the heap (glibc's own ceiling for the
+    /// threshold it raises by itself, set outright so it holds from the first step) and freed ones are kept there for
+    /// reuse, and the heap is not trimmed: a step frees its activations at the end and allocates them again at the
+    /// start of the next, so memory returned to the kernel in between comes back as page faults, tens of thousands a
+    /// step (a tenth of a LoRA step's time here). The process keeps the heap at its peak instead, as PyTorch's caching
+    /// allocator does on a GPU. A process-wide setting, for the program that owns the process to choose: the simper
+    /// command line sets it at start; <see cref="ReleaseFreedMemory"/> returns the kept memory at any time. A no-op off Linux.
     /// </summary>
     public static void KeepFreedMemoryForReuse()
     {
         if (!OperatingSystem.IsLinux()) return;
         Mallopt(MmapThreshold, ReuseMmapThresholdBytes);
-        Mallopt(TrimThreshold, 2 * ReuseMmapThresholdBytes);
+        Mallopt(TrimThreshold, int.MaxValue);
     }
 
     /// <summary>

@@ -1,8 +1,8 @@
-using Simper.Bench;
+using Simper.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Simper.Tests.Bench;
+namespace Simper.Tests;
 
 [Collection(nameof(ProcessMemoryTests))]
 public class ProcessMemoryTests
