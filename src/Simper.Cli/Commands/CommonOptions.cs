@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Simper.Objectives;
 using Simper.Runtime;
 
 namespace Simper.Cli.Commands;
@@ -6,6 +7,18 @@ namespace Simper.Cli.Commands;
 /// <summary>Options that several commands share, so each is spelled and described once.</summary>
 internal static class CommonOptions
 {
+    /// <summary>
+    /// One option per hyperparameter name any objective declares (--beta, --lambda, ...), keyed by that name, described
+    /// for each declaring method with its default.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Option<double?>> Hyperparameters() =>
+        ObjectiveCatalog.All.SelectMany(o => o.Hyperparameters.Select(h => (Method: o.Name, Hyperparameter: h)))
+            .GroupBy(x => x.Hyperparameter.Name)
+            .ToDictionary(g => g.Key, g => new Option<double?>($"--{g.Key}")
+            {
+                Description = string.Join("; ", g.Select(x => $"{x.Method}: {x.Hyperparameter.Help} (default {x.Hyperparameter.Default})")),
+            });
+
     public static Option<string> Model(string description = "Model folder in Hugging Face layout (config.json, model.safetensors, tokenizer files)") =>
         new("--model") { Description = description, Required = true };
 

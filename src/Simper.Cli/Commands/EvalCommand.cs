@@ -24,7 +24,7 @@ public static class EvalCommand
         };
         var maxLength = new Option<int?>("--max-length") { Description = "Truncate prompt + response to this many tokens (default: no truncation)" };
         var maxPromptLength = new Option<int?>("--max-prompt-length") { Description = "Keep only the last this many prompt tokens (default: the whole prompt)" };
-        var hyperparameters = HyperparameterOptions();
+        var hyperparameters = CommonOptions.Hyperparameters();
 
         var command = new Command("eval",
             "Score a model on preference pairs. Example: simper eval --model out --data pairs.jsonl --method dpo");
@@ -65,15 +65,6 @@ public static class EvalCommand
         });
         return command;
     }
-
-    /// <summary>One option per hyperparameter name any objective declares (e.g. --beta, --lambda), keyed by that name.</summary>
-    private static Dictionary<string, Option<double?>> HyperparameterOptions() =>
-        ObjectiveCatalog.All.SelectMany(o => o.Hyperparameters.Select(h => (o.Name, h)))
-            .GroupBy(x => x.h.Name)
-            .ToDictionary(g => g.Key, g => new Option<double?>($"--{g.Key}")
-            {
-                Description = $"{g.First().h.Help} ({string.Join(", ", g.Select(x => $"{x.Name} default {x.h.Default}"))})",
-            });
 
     internal static TruncationOptions Truncation(int? maxLength, int? maxPromptLength)
     {

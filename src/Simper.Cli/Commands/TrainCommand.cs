@@ -40,14 +40,8 @@ internal static class TrainCommand
             .Select(o => (Setting: o, Option: new Option<string?>("--" + o.Name) { Description = $"{o.Help} (default: {TrainingOption.Format(o.DefaultValue)})" }))
             .ToList();
         foreach (var (_, option) in settingOptions) command.Options.Add(option);
-        var hyperparameterOptions = sft ? [] : ObjectiveCatalog.All.SelectMany(o => o.Hyperparameters)
-            .GroupBy(h => h.Name)
-            .Select(g => (Name: g.Key, Option: new Option<double?>("--" + g.Key)
-            {
-                Description = string.Join("; ", g.Select(h => h.Help).Distinct()) + $" (methods: {string.Join(", ", ObjectiveCatalog.All.Where(o => o.Hyperparameters.Any(h => h.Name == g.Key)).Select(o => o.Name))})",
-            }))
-            .ToList();
-        foreach (var (_, option) in hyperparameterOptions) command.Options.Add(option);
+        var hyperparameterOptions = sft ? new Dictionary<string, Option<double?>>() : CommonOptions.Hyperparameters();
+        foreach (var option in hyperparameterOptions.Values) command.Options.Add(option);
 
         command.SetAction(parse =>
         {

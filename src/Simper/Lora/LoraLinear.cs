@@ -74,6 +74,23 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The layer as a node of the autograd graph with an exact backward pass but output values left unset, skipping
+    /// the forward GEMM: for gradient checkpointing's replay, where the last projection's output is read by nothing
+    /// (its backward needs only its input). An adapter with dropout in training computes its output as usual.
+    /// </summary>
+    public Tensor ForwardForBackward(Tensor x) // [..., in]
+    {
+        using var scope = torch.NewDisposeScope();
+        long[] outputShape = [.. x.shape[..^1], OutFeatures];
+        var rows = x.reshape(-1, InFeatures); // [N, in]
+        if (lora_A is null || lora_B is null || !AdapterEnabled)
+            return Float32Linear.Run(rows, weight, bias, computeOutput: false).view(outputShape).MoveToOuterDisposeScope();
+        if (CanMerge)
+            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, computeOutput: false).view(outputShape).MoveToOuterDisposeScope();
+        return forward(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Whether the adapter can train as one merged projection (<see cref="MergedLoraProjection"/>): no dropout
     /// between x and A while training, a frozen base, and a computation in the adapter's own dtype — float32 or
     /// float64 weights, or 16-bit ones on the CPU, which multiply in float32 anyway. A 16-bit base on a GPU keeps its

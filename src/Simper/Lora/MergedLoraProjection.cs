@@ -18,9 +18,13 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
 {
     public override string Name => nameof(MergedLoraProjection);
 
-    /// <summary>x [N, in], base weight [out, in] and bias [out] or null (frozen), adapter A [r, in] and B [out, r]; returns [N, out].</summary>
-    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, Tensor a, Tensor b, double scale) =>
-        bias is null ? apply(x, weight, a, b, new Settings(scale, false)) : apply(x, weight, a, b, bias, new Settings(scale, true));
+    /// <summary>
+    /// x [N, in], base weight [out, in] and bias [out] or null (frozen), adapter A [r, in] and B [out, r]; returns [N, out].
+    /// With <paramref name="computeOutput"/> false the output's values are left unset and the forward GEMM skipped;
+    /// the backward pass is the same (see <see cref="Float32Linear.Run"/>).
+    /// </summary>
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, Tensor a, Tensor b, double scale, bool computeOutput = true) =>
+        bias is null ? apply(x, weight, a, b, new Settings(scale, false, computeOutput)) : apply(x, weight, a, b, bias, new Settings(scale, true, computeOutput));
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -29,6 +33,7 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         var bias = settings.HasBias ? (Tensor)vars[4] : null;
         ctx.save_for_backward([x, weight, a, b]);
         ctx.save_data(nameof(Settings), settings with { InputNeedsGrad = x.requires_grad });
+        if (!settings.ComputeOutput) return torch.empty(x.size(0), weight.size(0), dtype: x.dtype, device: x.device);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
         var type = a.dtype;
@@ -60,5 +65,5 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
     private static Tensor Merged(Tensor weight, Tensor a, Tensor b, double scale) =>
         torch.addmm(weight.to(a.dtype), b, a, beta: 1, alpha: (float)scale);
 
-    private sealed record Settings(double Scale, bool HasBias, bool InputNeedsGrad = true);
+    private sealed record Settings(double Scale, bool HasBias, bool ComputeOutput, bool InputNeedsGrad = true);
 }

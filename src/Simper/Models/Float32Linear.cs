@@ -10,6 +10,8 @@ namespace Simper.Models;
 /// than its float32 one on processors without bfloat16 instructions. The backward pass multiplies in float32 as well;
 /// only the low-precision inputs are saved for it and the gradients come back in their dtype, so activation memory
 /// stays that of bfloat16. On a GPU the native low-precision GEMM is used instead (see <see cref="Applies"/>).
+/// Other weights multiply at their own precision: the node then serves as an ordinary linear layer whose
+/// forward product can be left out (<see cref="Run"/>'s <c>computeOutput</c>).
 /// </summary>
 public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
 {
@@ -19,18 +21,26 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     public static bool Applies(Tensor weight) =>
         weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU;
 
-    /// <summary>x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype.</summary>
-    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias) => bias is null ? apply(x, weight) : apply(x, weight, bias);
+    /// <summary>
+    /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>
+    /// false the output's values are left unset and its GEMM skipped, while its backward pass stays exact: for a
+    /// replay whose output nothing reads but whose gradients are wanted (<see cref="LlamaMLP.ForwardForBackward"/>).
+    /// </summary>
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, bool computeOutput = true) =>
+        bias is null ? apply(x, weight, computeOutput) : apply(x, weight, bias, computeOutput);
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
-        var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], vars.Length > 2 ? (Tensor)vars[2] : null);
+        var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], vars.Length > 3 ? (Tensor)vars[2] : null);
+        var computeOutput = (bool)vars[^1];
         ctx.save_for_backward([x, weight]);
         // Which gradients the backward pass owes: a frozen weight (LoRA's base) needs none, and its GEMM is skipped.
         ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad));
+        if (!computeOutput) return torch.empty(x.size(0), weight.size(0), dtype: x.dtype, device: x.device);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
-        var product = nn.functional.linear(x.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32)); // [N, out]
+        var type = ComputeType(weight);
+        var product = nn.functional.linear(x.to(type), weight.to(type), bias?.to(type)); // [N, out]
         return product.to(x.dtype).MoveToOuterDisposeScope();
     }
 
@@ -41,15 +51,20 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
         using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, weight) = (saved[0], saved[1]);   // [N, in], [out, in]
-        var gradient = gradOutput.to(ScalarType.Float32); // [N, out]
+        var type = ComputeType(weight);
+        var gradient = gradOutput.to(type); // [N, out]
         var grads = new List<Tensor>
         {
-            needs.Input ? gradient.matmul(weight.to(ScalarType.Float32)).to(x.dtype).MoveToOuterDisposeScope() : null!,        // [N, in]
-            needs.Weight ? gradient.t().matmul(x.to(ScalarType.Float32)).to(weight.dtype).MoveToOuterDisposeScope() : null!, // [out, in]
+            needs.Input ? gradient.matmul(weight.to(type)).to(x.dtype).MoveToOuterDisposeScope() : null!,        // [N, in]
+            needs.Weight ? gradient.t().matmul(x.to(type)).to(weight.dtype).MoveToOuterDisposeScope() : null!, // [out, in]
         };
         if (needs.Bias is { } bias) grads.Add(bias ? gradient.sum(dim: 0).to(weight.dtype).MoveToOuterDisposeScope() : null!); // [out]
+        grads.Add(null!); // computeOutput
         return grads;
     }
+
+    /// <summary>float32 where <see cref="Applies"/>, the weight's own dtype otherwise.</summary>
+    private static ScalarType ComputeType(Tensor weight) => Applies(weight) ? ScalarType.Float32 : weight.dtype;
 
     private sealed record Needs(bool Input, bool Weight, bool? Bias);
 }

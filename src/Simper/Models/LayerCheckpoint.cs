@@ -7,7 +7,9 @@ namespace Simper.Models;
 /// <summary>
 /// Gradient checkpointing of one decoder layer as a custom autograd function: the forward pass runs without a graph
 /// and saves only the layer's input; the backward pass replays the layer on that input with gradients enabled and
-/// back-propagates through the replay, which accumulates the layer's parameter gradients and yields the input's.
+/// back-propagates through the replay, which accumulates the layer's parameter gradients and yields the input's. The
+/// replay leaves out the forward product of the layer's last projection (down_proj), whose output the backward pass
+/// does not need.
 /// The replay runs from the random-number state the forward pass started with (restoring the current one after), so
 /// dropout inside the layer — LoRA's on its adapters — draws the same masks and the replay reproduces the forward exactly.
 /// </summary>
@@ -39,7 +41,8 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
         using (torch.enable_grad())
         {
             var input = saved.detach().requires_grad_(true);                                               // [B, T, H]
-            var output = replay.Layer.forward(input, replay.Cos, replay.Sin, replay.Mask, null, replay.Packed); // [B, T, H]
+            // The replay's output values are never read, so its last projection's GEMM is skipped; gradients are exact.
+            var output = replay.Layer.ForwardForBackward(input, replay.Cos, replay.Sin, replay.Mask, replay.Packed); // [B, T, H]
             torch.autograd.backward([output], [gradOutput]);
             inputGrad = input.grad!;
         }

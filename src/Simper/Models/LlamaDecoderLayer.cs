@@ -23,11 +23,22 @@ public sealed class LlamaDecoderLayer : nn.Module
         register_module(nameof(post_attention_layernorm), post_attention_layernorm);
     }
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null) // x: [B, T, H]
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null) => // x: [B, T, H]
+        forward(x, cos, sin, mask, cache, packed, computeOutput: true);
+
+    /// <summary>
+    /// The layer's autograd graph with its output values left unset, for gradient checkpointing's replay, which
+    /// back-propagates through the layer but reads none of its output (see <see cref="LlamaMLP.ForwardForBackward"/>).
+    /// </summary>
+    public Tensor ForwardForBackward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, PackedAttention? packed) =>
+        forward(x, cos, sin, mask, null, packed, computeOutput: false);
+
+    private Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed, bool computeOutput)
     {
         using var scope = torch.NewDisposeScope();
         var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, packed); // [B, T, H]
-        var output = h + mlp.forward(post_attention_layernorm.forward(h));                // [B, T, H]
+        var normed = post_attention_layernorm.forward(h);
+        var output = h + (computeOutput ? mlp.forward(normed) : mlp.ForwardForBackward(normed));  // [B, T, H]
         return output.MoveToOuterDisposeScope();
     }
 }

@@ -22,12 +22,20 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         register_module(nameof(down_proj), down_proj);
     }
 
-    public override Tensor forward(Tensor x) // [B, T, H]
+    public override Tensor forward(Tensor x) => forward(x, computeOutput: true); // [B, T, H]
+
+    /// <summary>
+    /// The block's autograd graph with its output values left unset (see <see cref="LoraLinear.ForwardForBackward"/>):
+    /// gradient checkpointing's replay needs the gradients, not the output, and skips down_proj's GEMM.
+    /// </summary>
+    public Tensor ForwardForBackward(Tensor x) => forward(x, computeOutput: false); // [B, T, H]
+
+    private Tensor forward(Tensor x, bool computeOutput) // [B, T, H]
     {
         using var gate = gate_proj.forward(x); // [B, T, I]
         using var activated = nn.functional.silu(gate);
         using var up = up_proj.forward(x); // [B, T, I]
         using var product = activated * up;
-        return down_proj.forward(product); // [B, T, H]
+        return computeOutput ? down_proj.forward(product) : down_proj.ForwardForBackward(product); // [B, T, H]
     }
 }

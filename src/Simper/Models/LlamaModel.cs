@@ -26,7 +26,7 @@ public sealed class LlamaModel : nn.Module
 
     /// <summary>
     /// Keep only each decoder layer's input during the forward pass and recompute the layer in the backward pass
-    /// (one extra forward per layer), so training holds one [B, T, H] tensor per layer instead of all activations;
+    /// (one extra forward per layer but the last), so training holds one [B, T, H] tensor per layer instead of all activations;
     /// scoring (<see cref="Scoring.TargetLogProbs"/>) likewise recomputes the output head chunk by chunk instead of
     /// keeping [positions, V] logits. Applies only while gradients are enabled; gradients are unchanged.
     /// </summary>
@@ -52,8 +52,12 @@ public sealed class LlamaModel : nn.Module
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
         // and the layers' own parameters would then never get theirs.
         if (checkpoint && !x.requires_grad) x = x.detach().requires_grad_(true);
-        foreach (var layer in layers)
-            x = checkpoint ? LayerCheckpoint.Run(layer, x, cos, sin, mask, packed) : layer.forward(x, cos, sin, mask, cache, packed);
+        // The last layer is never checkpointed: the backward pass starts with it, so its replay would rebuild at once
+        // the very activations the forward pass had kept, for the same peak memory and one more layer of compute.
+        for (var i = 0; i < layers.Count; i++)
+            x = checkpoint && i < layers.Count - 1
+                ? LayerCheckpoint.Run(layers[i], x, cos, sin, mask, packed)
+                : layers[i].forward(x, cos, sin, mask, cache, packed);
         return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H] in the weights' dtype
     }
 

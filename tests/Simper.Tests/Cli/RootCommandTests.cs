@@ -23,6 +23,18 @@ public class RootCommandTests
         Assert.Equal("  simper preview [options]", lines[lines.IndexOf("Usage:") + 1]);
     }
 
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    public void MethodHyperparametersAreDescribedPerMethod(string command)
+    {
+        var result = Support.Cli.Run(command, "--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var lambda = result.Stdout.Split('\n').Single(l => l.TrimStart().StartsWith("--lambda ", StringComparison.Ordinal));
+        Assert.EndsWith("slic: weight of the NLL term on the chosen response (default 0.1); orpo: weight of the odds-ratio term (default 0.1)", lambda.TrimEnd());
+    }
+
     [Fact]
     public void VersionPrintsTheAssemblyVersion()
     {

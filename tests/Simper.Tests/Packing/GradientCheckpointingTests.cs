@@ -1,3 +1,4 @@
+using Simper.Lora;
 using Simper.Scoring;
 using TorchSharp;
 using static Simper.Tests.Packing.PackingFixtures;
@@ -33,6 +34,33 @@ public class GradientCheckpointingTests
         Assert.DoesNotContain("model.embed_tokens.weight", checkpointed.Keys);
         Assert.Contains("model.layers.0.self_attn.q_proj.weight", checkpointed.Keys);
         AssertSame(plain, checkpointed, 1e-6);
+    }
+
+    [Fact]
+    public void CheckpointedLoraLayersGiveTheSameAdapterGradients()
+    {
+        using var model = RandomGqaModel(ScalarType.Float32);
+        LoraModel.Apply(model, new LoraConfig { Rank = 4, Alpha = 8, Dropout = 0, TargetModules = [LoraConfig.AllLinear] });
+        // B starts at zero, which would make every A's gradient zero too.
+        using (torch.no_grad())
+            foreach (var (_, layer) in LoraModel.Adapted(model)) layer.lora_B!.weight!.normal_(0, 0.1);
+        var pairs = VariedPairs(5, seed: 3);
+        var plain = SimperGradients(model, pairs, PairPacking.SharedPromptPaddingFree);
+        model.model.GradientCheckpointing = true;
+        var checkpointed = SimperGradients(model, pairs, PairPacking.SharedPromptPaddingFree);
+        Assert.Contains("model.layers.1.mlp.down_proj.lora_A.weight", checkpointed.Keys);
+        AssertSame(plain, checkpointed, 1e-6);
+    }
+
+    [Fact]
+    public void CheckpointedBfloat16LayersGiveTheSameGradients()
+    {
+        using var model = RandomGqaModel(ScalarType.BFloat16);
+        var pairs = VariedPairs(5, seed: 5);
+        var plain = SimperGradients(model, pairs, PairPacking.SharedPromptPaddingFree);
+        model.model.GradientCheckpointing = true;
+        var checkpointed = SimperGradients(model, pairs, PairPacking.SharedPromptPaddingFree);
+        AssertSame(plain, checkpointed, 0);
     }
 
     [Fact]
