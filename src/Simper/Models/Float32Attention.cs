@@ -9,7 +9,9 @@ namespace Simper.Models;
 /// rounded back. libtorch's CPU attention backward is about ten times slower in bfloat16 than in float32. Only the
 /// low-precision q, k and v are saved; the backward pass recomputes the float32 attention from them (one more
 /// attention forward, a small part of a layer's work) and back-propagates through it, so activation memory stays
-/// that of bfloat16. Elsewhere (float32, or a GPU) it is scaled_dot_product_attention itself.
+/// that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose activations
+/// live only until the layer's backward pass right after) the float32 attention keeps its own graph instead, so the
+/// replayed attention is not computed a third time. Elsewhere (float32, or a GPU) it is scaled_dot_product_attention itself.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 {
@@ -23,12 +25,37 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     {
         if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU)
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
-        if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad))
+        if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)
         {
+            // No backward pass to prepare for, or one that follows at once: autograd keeps the float32 graph.
             using var scope = NewDisposeScope();
-            return Float32(q, k, v, mask, causal).to(q.dtype).MoveToOuterDisposeScope(); // no backward pass to prepare for
+            return Float32(q, k, v, mask, causal).to(q.dtype).MoveToOuterDisposeScope();
         }
         return apply(q, k, v, new Pattern(mask?.alias().DetachFromDisposeScope(), causal));
+    }
+
+    [ThreadStatic] private static int graphsKept;
+
+    /// <summary>
+    /// Until disposed, attention on this thread keeps its float32 autograd graph (float32 activations) rather than
+    /// saving its 16-bit inputs and recomputing in the backward pass.
+    /// </summary>
+    public static IDisposable KeepGraph()
+    {
+        graphsKept++;
+        return new GraphKept();
+    }
+
+    private sealed class GraphKept : IDisposable
+    {
+        private bool disposed;
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            graphsKept--;
+        }
     }
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)

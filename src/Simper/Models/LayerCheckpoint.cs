@@ -39,6 +39,7 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
         using var current = torch.random.get_rng_state();
         torch.random.set_rng_state(replay.Rng);
         using (torch.enable_grad())
+        using (Float32Attention.KeepGraph()) // the replay's activations live only until the backward pass just below
         {
             var input = saved.detach().requires_grad_(true);                                               // [B, T, H]
             // The replay's output values are never read, so its last projection's GEMM is skipped; gradients are exact.
