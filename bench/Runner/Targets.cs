@@ -81,7 +81,7 @@ internal static class Targets
             return ($"largest gap {G(largest)}, mean {G(gaps.Average(g => g.Gap))} ({each})", largest <= 1e-2);
         });
 
-    private static string X(double ratio) => ratio.ToString("F2", CultureInfo.InvariantCulture) + "×";
+    private static string X(double ratio) => ratio.ToString("F3", CultureInfo.InvariantCulture) + "×";
 
     private static string G(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
 
