@@ -61,9 +61,11 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         return grads;
     }
 
-    /// <summary>W + s·B A in the adapter's dtype, [out, in].</summary>
+    /// <summary>W + s·B A in the adapter's dtype, [out, in]. A 16-bit W is widened into a copy the update is then added to in place.</summary>
     private static Tensor Merged(Tensor weight, Tensor a, Tensor b, double scale) =>
-        torch.addmm(weight.to(a.dtype), b, a, beta: 1, alpha: (float)scale);
+        weight.dtype == a.dtype
+            ? torch.addmm(weight, b, a, beta: 1, alpha: (float)scale)
+            : weight.to(a.dtype).addmm_(b, a, beta: 1, alpha: (float)scale);
 
     private sealed record Settings(double Scale, bool HasBias, bool ComputeOutput, bool InputNeedsGrad = true);
 }

@@ -39,6 +39,27 @@ public class MergedLoraProjectionTests
     }
 
     [Fact]
+    public void Bfloat16BaseMergesInFloat32AndIsLeftUnchanged()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(3);
+        var x = randn(5, 6, generator: g).to(ScalarType.BFloat16).requires_grad_(true);
+        var weight = randn(4, 6, generator: g).to(ScalarType.BFloat16); // frozen 16-bit base
+        var original = weight.clone();
+        var (a, b) = (randn(3, 6, generator: g).requires_grad_(true), randn(4, 3, generator: g).requires_grad_(true)); // float32 adapter
+
+        var merged = MergedLoraProjection.Run(x, weight, null, a, b, 2.0); // [5, 4]
+        merged.backward([torch.ones(5, 4, dtype: ScalarType.BFloat16)]);
+
+        Assert.True(weight.equal(original).all().item<bool>(), "the base weight must not change");
+        using var noGrad = no_grad();
+        var expected = x.to(ScalarType.Float32).matmul((original.to(ScalarType.Float32) + 2.0 * b.matmul(a)).t()).to(ScalarType.BFloat16);
+        Assert.Equal(ScalarType.BFloat16, merged.dtype);
+        Assert.True(merged.to(ScalarType.Float32).allclose(expected.to(ScalarType.Float32), rtol: 1e-2, atol: 1e-2), "output");
+        Assert.Equal(ScalarType.BFloat16, x.grad!.dtype);
+    }
+
+    [Fact]
     public void LoraLayerWithoutDropoutKeepsItsOutputAndAdapterGradients()
     {
         using var scope = NewDisposeScope();
