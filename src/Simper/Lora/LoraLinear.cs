@@ -109,7 +109,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         if (HasAdapter) throw new InvalidOperationException("this layer already carries a LoRA adapter");
         var device = weight.device;
-        var adapterType = weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : weight.dtype;
+        var adapterType = DtypeNames.Widened(weight.dtype);
         var a = nn.Linear(InFeatures, rank, hasBias: false, device, adapterType);
         var b = nn.Linear(rank, OutFeatures, hasBias: false, device, adapterType);
         using (torch.no_grad())
@@ -139,7 +139,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using (var scope = torch.NewDisposeScope())
         {
             // Sum in float32 (or float64) so a 16-bit weight is rounded once, not twice.
-            var sumType = weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : weight.dtype;
+            var sumType = DtypeNames.Widened(weight.dtype);
             var delta = lora_B.weight!.to(sumType).matmul(lora_A.weight!.to(sumType)).mul(Scale); // [out, in]
             weight.copy_(weight.to(sumType).add(delta));
         }

@@ -69,6 +69,5 @@ public sealed class LlamaModel : nn.Module
     /// weights' dtype (each norm hands its layer a 16-bit input), and the norms keep a float32 copy of the stream for
     /// the backward pass either way, so activation memory barely changes.
     /// </summary>
-    public static ScalarType ResidualType(ScalarType weightType) =>
-        weightType is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : weightType;
+    public static ScalarType ResidualType(ScalarType weightType) => DtypeNames.Widened(weightType);
 }
