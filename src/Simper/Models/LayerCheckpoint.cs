@@ -6,10 +6,10 @@ namespace Simper.Models;
 
 /// <summary>
 /// Gradient checkpointing of one decoder layer as a custom autograd function: the forward pass runs without a graph
-/// and saves only the layer's input; the backward pass replays the layer on that input with gradients enabled and
-/// back-propagates through the replay, which accumulates the layer's parameter gradients and yields the input's. The
-/// replay leaves out the forward product of the layer's last projection (down_proj), whose output the backward pass
-/// does not need.
+/// and saves only the layer's input and its attention residual (<see cref="LlamaDecoderLayer.AttentionResidual"/>);
+/// the backward pass replays the layer with gradients enabled and back-propagates through the replay, which
+/// accumulates the layer's parameter gradients and yields the input's. With the residual saved, the replay leaves out
+/// the forward products of the two projections whose outputs only the residual stream reads (o_proj and down_proj).
 /// The replay runs from the random-number state the forward pass started with (restoring the current one after), so
 /// dropout inside the layer — LoRA's on its adapters — draws the same masks and the replay reproduces the forward exactly.
 /// </summary>
@@ -25,25 +25,27 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var (x, replay) = ((Tensor)vars[0], (Replay)vars[1]);
-        ctx.save_for_backward([x]);
+        using var scope = torch.NewDisposeScope();
+        // The saved tensors are taken after this method returns, so h's handle must outlive this scope.
+        var h = replay.Layer.AttentionResidual(x, replay.Cos, replay.Sin, replay.Mask, null, replay.Packed).MoveToOuterDisposeScope(); // [B, T, H]
+        ctx.save_for_backward([x, h]);
         ctx.save_data(nameof(Replay), replay);
-        return replay.Layer.forward(x, replay.Cos, replay.Sin, replay.Mask, null, replay.Packed); // [B, T, H]
+        return replay.Layer.MlpResidual(h).MoveToOuterDisposeScope(); // [B, T, H]
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
         var replay = (Replay)ctx.get_data(nameof(Replay));
         using var scope = torch.NewDisposeScope();
-        var saved = ctx.get_saved_variables()[0];
+        var saved = ctx.get_saved_variables();
         Tensor inputGrad;
         using var current = torch.random.get_rng_state();
         torch.random.set_rng_state(replay.Rng);
         using (torch.enable_grad())
         using (Float32Attention.KeepGraph()) // the replay's activations live only until the backward pass just below
         {
-            var input = saved.detach().requires_grad_(true);                                               // [B, T, H]
-            // The replay's output values are never read, so its last projection's GEMM is skipped; gradients are exact.
-            var output = replay.Layer.ForwardForBackward(input, replay.Cos, replay.Sin, replay.Mask, replay.Packed); // [B, T, H]
+            var input = saved[0].detach().requires_grad_(true); // [B, T, H]
+            var output = replay.Layer.ForwardForBackward(input, saved[1], replay.Cos, replay.Sin, replay.Mask, replay.Packed); // [B, T, H], values unset
             torch.autograd.backward([output], [gradOutput]);
             inputGrad = input.grad!;
         }

@@ -35,7 +35,17 @@ public sealed class LlamaAttention : nn.Module
     /// <param name="mask">[B or 1, 1, T, S] boolean, or null for plain causal attention</param>
     /// <param name="cache">keys/values of earlier positions, extended in place</param>
     /// <param name="packed">for a packed row (B = 1): which positions attend to which, instead of a mask</param>
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null)
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null) =>
+        forward(x, cos, sin, mask, cache, packed, computeOutput: true);
+
+    /// <summary>
+    /// The block's autograd graph with its output values left unset (see <see cref="LoraLinear.ForwardForBackward"/>):
+    /// a checkpointed layer's replay, which has the layer's attention residual saved, skips o_proj's GEMM.
+    /// </summary>
+    public Tensor ForwardForBackward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, PackedAttention? packed) =>
+        forward(x, cos, sin, mask, null, packed, computeOutput: false);
+
+    private Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed, bool computeOutput)
     {
         using var scope = torch.NewDisposeScope();
         var (B, T) = (x.size(0), x.size(1));
@@ -56,6 +66,7 @@ public sealed class LlamaAttention : nn.Module
         var attended = packed?.Attend(q, k, v)
             ?? Float32Attention.Attend(q, k, v, mask, causal: mask is null && T > 1); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim); // [B, T, NH*D]
-        return o_proj.forward(merged).MoveToOuterDisposeScope(); // [B, T, H]
+        var output = computeOutput ? o_proj.forward(merged) : o_proj.ForwardForBackward(merged); // [B, T, H]
+        return output.MoveToOuterDisposeScope();
     }
 }
