@@ -20,8 +20,9 @@ public static class TargetLogProbs
     /// <summary>
     /// <paramref name="hidden"/> [M, H] final hidden states of the predicting positions, <paramref name="targets"/> [M]
     /// the token each predicts. Returns log-probabilities [M] (with the autograd graph when gradients are enabled) and
-    /// logit sums [M] (detached). With the model's gradient checkpointing on, the head runs in chunks of positions and
-    /// keeps no logits for the backward pass, which recomputes them chunk by chunk; values and gradients are the same.
+    /// logit sums [M] (detached). With the model's gradient checkpointing on, or a frozen head, the head runs in chunks
+    /// of positions and keeps no logits for the backward pass (see <see cref="HeadCheckpoint"/>); values and gradients
+    /// are the same.
     /// </summary>
     public static (Tensor LogProbs, Tensor LogitSums) Compute(LlamaForCausalLM model, Tensor hidden, Tensor targets) =>
         Compute(model, hidden, targets, ChunkRows(model));
@@ -31,7 +32,10 @@ public static class TargetLogProbs
     {
         if (chunkRows < 1) throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, "expected at least one position per chunk");
         var scoreType = ScoreType(model);
-        if (model.model.GradientCheckpointing && torch.is_grad_enabled() && hidden.requires_grad)
+        // A frozen head always takes the chunked path: it keeps d log p / d hidden [M, H] instead of the [M, V] logits,
+        // which is less memory and less work in the backward pass (see HeadCheckpoint).
+        var frozenHead = !model.OutputWeight.requires_grad;
+        if ((model.model.GradientCheckpointing || frozenHead) && torch.is_grad_enabled() && hidden.requires_grad)
         {
             var outputs = HeadCheckpoint.apply(hidden, targets, new HeadCheckpoint.Replay(model, scoreType, chunkRows));
             return (outputs[0], outputs[1]);
