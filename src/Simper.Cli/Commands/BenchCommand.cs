@@ -19,7 +19,7 @@ public static class BenchCommand
         var preset = new Option<string>("--preset") { Description = $"Random-weight model when no --model: {string.Join(", ", ModelPresets.Names)}", DefaultValueFactory = _ => defaults.Preset.Name };
         var method = new Option<string>("--method") { Description = $"Paired method: {string.Join(", ", BenchSettings.PairedMethods)}; reference-based ones score a live frozen copy of the model", DefaultValueFactory = _ => defaults.Method };
         var packing = new Option<string>("--packing") { Description = $"Pair layout: {string.Join(", ", Packings.Select(BenchResult.PackingName))}", DefaultValueFactory = _ => "padded" };
-        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer but the last, and the output head, in the backward pass" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute each decoder layer but the last in the backward pass, and run the output head in chunks" };
         var loraRank = new Option<int>("--lora-rank") { Description = "Train LoRA adapters of this rank on all linear projections (dropout 0); 0 = full training" };
         var dtype = CommonOptions.Dtype();
         var device = CommonOptions.Device();

@@ -25,10 +25,11 @@ public sealed class LlamaModel : nn.Module
     }
 
     /// <summary>
-    /// Keep only each decoder layer's input during the forward pass and recompute the layer in the backward pass
-    /// (one extra forward per layer but the last), so training holds one [B, T, H] tensor per layer instead of all activations;
-    /// scoring (<see cref="Scoring.TargetLogProbs"/>) likewise recomputes the output head chunk by chunk instead of
-    /// keeping [positions, V] logits. Applies only while gradients are enabled; gradients are unchanged.
+    /// Keep only each decoder layer's input and attention residual during the forward pass and recompute the layer in
+    /// the backward pass (one extra forward per layer but the last, less its o_proj and down_proj products), so training
+    /// holds two [B, T, H] tensors per layer instead of all activations; scoring (<see cref="Scoring.TargetLogProbs"/>)
+    /// likewise runs the output head chunk by chunk instead of keeping [positions, V] logits. Applies only while
+    /// gradients are enabled; gradients are unchanged.
     /// </summary>
     public bool GradientCheckpointing { get; set; }
 

@@ -173,7 +173,7 @@ public sealed class TrainingSettings
             "Forward layout; all give the same losses and gradients. padded: one right-padded row per sequence; shared-prompt: each pair's prompt computed once; padding-free: the micro-batch back to back in one row; shared-prompt-padding-free (fastest): both. SFT and KTO rows are packed when padding-free.",
             s => s.Packing, (s, v) => s.Packing = v),
         TrainingOption.Choice("gradient-checkpointing", "false", Switches,
-            "Recompute each decoder layer but the last, and the output head, in the backward pass instead of keeping their activations and logits: less memory, most of one more forward pass of time.",
+            "Recompute each decoder layer but the last in the backward pass instead of keeping its activations, and run the output head in chunks instead of keeping its logits: less memory, most of one more forward pass of time.",
             s => s.GradientCheckpointing, (s, v) => s.GradientCheckpointing = v),
         TrainingOption.Integer("lora-rank", 0, 0, null,
             "LoRA rank r: train low-rank adapters only and save them in PEFT's layout (adapter/) beside the merged model; 0 trains every weight.",
