@@ -33,6 +33,11 @@ public class ProcessMemoryTests
         torch.ones(4 * MiB).Dispose(); // 16 MiB
         ProcessMemory.ReturnFreedMemoryPromptly();
         ProcessMemory.ReleaseFreedMemory();
+        // Earlier tests in this process (the command line's, which keep freed memory for reuse) can leave free space
+        // in the heap, and malloc serves a block from free heap space before it maps one: the threshold only decides
+        // how new memory is obtained. Hold untouched one-MiB tensors until one is mapped, so the blocks measured
+        // below cannot come from that space; untouched, the holders add nothing to the resident set.
+        using var holders = new DisposableList(HoldHeapFreeSpace());
         var before = ProcessMemory.Resident();
         var blocks = Enumerable.Range(0, 64).Select(_ => torch.ones(MiB / 4)).ToList(); // 64 × 1 MiB, every page written
         using var pin = torch.ones(1024);
@@ -40,6 +45,54 @@ public class ProcessMemoryTests
         foreach (var block in blocks) block.Dispose();
         var after = ProcessMemory.Resident();
         return (held - before, held - after);
+    }
+
+    /// <summary>One-MiB tensors, left unwritten, taken until the allocator maps one of its own (the last is freed again).</summary>
+    private static List<Tensor> HoldHeapFreeSpace()
+    {
+        var held = new List<Tensor>();
+        if (!MallocStatistics.Available) return held;
+        while (held.Count < 4096) // 4 GiB of address space at most, none of it resident
+        {
+            var mapped = MallocStatistics.MappedBlocks();
+            var block = torch.empty(MiB / 4);
+            if (MallocStatistics.MappedBlocks() > mapped)
+            {
+                block.Dispose();
+                break;
+            }
+            held.Add(block);
+        }
+        return held;
+    }
+
+    private sealed class DisposableList(List<Tensor> tensors) : IDisposable
+    {
+        public void Dispose() => tensors.ForEach(t => t.Dispose());
+    }
+
+    /// <summary>glibc's mallinfo2: how many blocks the allocator has mapped on their own (hblks).</summary>
+    private static class MallocStatistics
+    {
+        public static bool Available { get; } = OperatingSystem.IsLinux() && Probe();
+
+        public static long MappedBlocks() => (long)MallInfo2().MappedBlocks;
+
+        private static bool Probe()
+        {
+            try { MallInfo2(); return true; }
+            catch (EntryPointNotFoundException) { return false; } // glibc before 2.33, or another C library
+            catch (DllNotFoundException) { return false; }
+        }
+
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct Info
+        {
+            public nuint Arena, OrdinaryBlocks, SmallBlocks, MappedBlocks, MappedBytes, UsmBlocks, FastBytes, UsedBytes, FreeBytes, KeepCost;
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+        private static extern Info MallInfo2();
     }
 }
 
