@@ -96,6 +96,6 @@ public class ProcessMemoryTests
     }
 }
 
-/// <summary>Resident-set measurements are disturbed by tests allocating alongside, so these run alone.</summary>
+/// <summary>Resident-set and garbage-collection measurements are disturbed by tests allocating alongside, so these run alone.</summary>
 [CollectionDefinition(nameof(ProcessMemoryTests), DisableParallelization = true)]
 public class ProcessMemoryCollection;
