@@ -79,7 +79,8 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
 
     /// <summary>
     /// The forward pass for a frozen head: log-probabilities and logit sums as <see cref="TargetLogProbs.Score"/> gives
-    /// them, and, saved for the backward pass, the derivative of each log-probability by its hidden state.
+    /// them (through the same <see cref="TargetLogProbs.FromLogits"/>), and, saved for the backward pass, the derivative
+    /// of each log-probability by its hidden state.
     /// </summary>
     private static List<Tensor> FrozenHeadForward(AutogradContext ctx, Tensor hidden, Tensor targets, Replay replay)
     {
@@ -96,9 +97,9 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
                 using var chunkScope = torch.NewDisposeScope();
                 var target = targets.narrow(0, start, length);                                          // [C]
                 var logits = nn.functional.linear(hidden.narrow(0, start, length).to(replay.ScoreType), weight); // [C, V]
-                var normaliser = logits.logsumexp(-1);                                                  // [C]
-                logProbs.narrow(0, start, length).copy_(logits.gather(-1, target.unsqueeze(-1)).squeeze(-1) - normaliser);
-                logitSums.narrow(0, start, length).copy_(logits.sum(-1));
+                var (chunkLogProbs, chunkLogitSums, normaliser) = TargetLogProbs.FromLogits(logits, target);      // [C] each
+                logProbs.narrow(0, start, length).copy_(chunkLogProbs);
+                logitSums.narrow(0, start, length).copy_(chunkLogitSums);
                 var probabilities = logits.sub_(normaliser.unsqueeze(-1)).exp_();                       // [C, V] softmax, in place
                 // W[target] − softmax · W: the gradient of log p(target) by the hidden state.
                 slopes.narrow(0, start, length).copy_(torch.addmm(weight.index_select(0, target), probabilities, weight, beta: 1, alpha: -1));

@@ -60,9 +60,19 @@ public static class TargetLogProbs
         // before the log-softmax, an error in the mean log-probs that training then follows. The weight stays bfloat16;
         // its float32 copy lives for this call only. A no-op cast for float32 and float64 models.
         var logits = nn.functional.linear(hidden.to(scoreType), model.OutputWeight.to(scoreType)); // [M, V]
-        var picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1);  // [M]
-        var logProbs = picked - logits.logsumexp(-1);                        // [M]
+        var (logProbs, logitSums, _) = FromLogits(logits, targets);
+        return (logProbs, logitSums);
+    }
+
+    /// <summary>
+    /// From logits [M, V] and targets [M]: log p(target) [M], the (detached) logit sums [M], and the log-softmax's
+    /// normaliser logsumexp [M].
+    /// </summary>
+    internal static (Tensor LogProbs, Tensor LogitSums, Tensor Normaliser) FromLogits(Tensor logits, Tensor targets)
+    {
+        var normaliser = logits.logsumexp(-1);                                              // [M]
+        var logProbs = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - normaliser;   // [M]
         using var noGrad = torch.no_grad();
-        return (logProbs, logits.sum(-1));
+        return (logProbs, logits.sum(-1), normaliser);
     }
 }
