@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Simper.Runtime;
 
 namespace Simper.BenchRunner;
 
@@ -18,7 +19,8 @@ internal static class Report
             $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
             "the timed steps.").AppendLine();
-        md.AppendLine($"CPU: {CpuModel()}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(HasNativeBf16() ? "yes" : "no")}.").AppendLine();
+        md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes, so bfloat16 " +
+            "runs libtorch's bfloat16 GEMM and attention" : "no, so bfloat16 multiplies in float32")}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
             "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
             "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
@@ -72,13 +74,9 @@ internal static class Report
         ? string.Join(", ", rounds.Select(p => F(p!.GetValue<double>(), 3)))
         : "";
 
-    private static string CpuModel() =>
-        CpuInfo().FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-
-    private static bool HasNativeBf16() =>
-        CpuInfo().Any(l => l.StartsWith("flags", StringComparison.Ordinal) && (l.Contains("avx512_bf16") || l.Contains("amx_bf16")));
-
-    private static IEnumerable<string> CpuInfo() => File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo") : [];
+    /// <summary>The libtorch CPU kernels (ATEN_CPU_CAPABILITY) the runs report, or "its own choice".</summary>
+    private static string Kernels(IReadOnlyDictionary<string, JsonObject> runs) =>
+        string.Join(", ", runs.Values.Select(r => r["cpu_kernels"]?.GetValue<string>() ?? "libtorch's own choice").Distinct());
 
     internal static double D(JsonObject run, string field) => run[field]?.GetValue<double>() ?? double.NaN;
 

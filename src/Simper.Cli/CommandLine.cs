@@ -44,6 +44,8 @@ public static class CommandLine
 
     public static int Run(string[] args)
     {
+        // Before libtorch's first operation, which fixes its choice of CPU kernels for the process.
+        CpuKernels.PreferAvx2();
         var parse = Build().Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -63,6 +63,8 @@ public sealed record BenchResult
                 ["learning_rate"] = s.LearningRate,
                 ["same_batch"] = s.SameBatch,
             },
+            // libtorch's CPU kernel set for this process (see CpuKernels), null where libtorch chose by itself.
+            ["cpu_kernels"] = Environment.GetEnvironmentVariable(CpuKernels.Variable),
             ["step_seconds_median"] = StepSecondsMedian,
             ["step_seconds_min"] = StepSecondsMin,
             ["step_seconds_max"] = StepSecondsMax,
