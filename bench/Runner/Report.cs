@@ -19,8 +19,7 @@ internal static class Report
             $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
             "the timed steps.").AppendLine();
-        md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes, so bfloat16 " +
-            "runs libtorch's bfloat16 GEMM and attention" : "no, so bfloat16 multiplies in float32")}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
+        md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")} (bfloat16 multiplies in float32 either way); libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
             "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
             "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +

@@ -6,14 +6,12 @@ namespace Simper.Models;
 
 /// <summary>
 /// Scaled dot-product attention for bfloat16 (or float16) queries, keys and values on the CPU, computed in float32 and
-/// rounded back, where the CPU has no instructions for the 16-bit type (<see cref="Float32Linear.EmulatedOnCpu"/>): there
-/// libtorch's CPU attention backward is about ten times slower in bfloat16 than in float32. Only the
+/// rounded back. libtorch's CPU attention backward is about ten times slower in bfloat16 than in float32. Only the
 /// low-precision q, k and v are saved; the backward pass recomputes the float32 attention from them (one more
 /// attention forward, a small part of a layer's work) and back-propagates through it, so activation memory stays
 /// that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose activations
 /// live only until the layer's backward pass right after) the float32 attention keeps its own graph instead, so the
-/// replayed attention is not computed a third time. Elsewhere (float32, a GPU, or a CPU with bfloat16 instructions) it
-/// is scaled_dot_product_attention itself.
+/// replayed attention is not computed a third time. Elsewhere (float32, or a GPU) it is scaled_dot_product_attention itself.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 {
@@ -25,14 +23,8 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
-        if (!Float32Linear.EmulatedOnCpu(q))
+        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU)
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
-        return InFloat32(q, k, v, mask, causal);
-    }
-
-    /// <summary>The 16-bit attention computed in float32 and rounded back, whatever the CPU: <see cref="Attend"/>'s choice where the CPU emulates 16-bit.</summary>
-    internal static Tensor InFloat32(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
-    {
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)
         {
             // No backward pass to prepare for, or one that follows at once: autograd keeps the float32 graph.

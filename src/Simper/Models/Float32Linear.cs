@@ -1,4 +1,3 @@
-using Simper.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
@@ -8,7 +7,7 @@ namespace Simper.Models;
 /// <summary>
 /// y = x Wᵀ + b for bfloat16 (or float16) x and W on the CPU, multiplied in float32 and rounded back: what a bfloat16
 /// GEMM with float32 accumulation gives, at float32 GEMM speed. libtorch's CPU GEMM for bfloat16 is many times slower
-/// than its float32 one on processors without bfloat16 instructions (with them, the native GEMM is used). The backward pass multiplies in float32 as well;
+/// than its float32 one on processors without bfloat16 instructions. The backward pass multiplies in float32 as well;
 /// only the low-precision inputs are saved for it and the gradients come back in their dtype, so activation memory
 /// stays that of bfloat16. On a GPU the native low-precision GEMM is used instead (see <see cref="Applies"/>).
 /// Other weights multiply at their own precision: the node then serves as an ordinary linear layer whose
@@ -18,22 +17,9 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
 {
     public override string Name => nameof(Float32Linear);
 
-    /// <summary>
-    /// Whether a projection by this weight should multiply in float32: a 16-bit weight on a CPU without instructions
-    /// for its type (<see cref="EmulatedOnCpu"/>).
-    /// </summary>
-    public static bool Applies(Tensor weight) => EmulatedOnCpu(weight);
-
-    /// <summary>
-    /// Whether <paramref name="tensor"/> is bfloat16 or float16 on a CPU that has no instructions for that type, so that
-    /// libtorch emulates its GEMM and attention, many times slower than in float32 (<see cref="CpuFeatures"/>).
-    /// </summary>
-    public static bool EmulatedOnCpu(Tensor tensor) => tensor.device_type == DeviceType.CPU && tensor.dtype switch
-    {
-        ScalarType.BFloat16 => !CpuFeatures.HasNativeBfloat16,
-        ScalarType.Float16 => !CpuFeatures.HasNativeFloat16,
-        _ => false,
-    };
+    /// <summary>Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU.</summary>
+    public static bool Applies(Tensor weight) =>
+        weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU;
 
     /// <summary>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>
