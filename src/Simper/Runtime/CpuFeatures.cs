@@ -5,12 +5,10 @@ namespace Simper.Runtime;
 /// </summary>
 public static class CpuFeatures
 {
-    private static readonly Lazy<string[]> Flags = new(ReadFlags);
+    private static readonly Lazy<(string ModelName, string[] Flags)> Info = new(Read);
 
     /// <summary>The first "model name" of /proc/cpuinfo, or "unknown".</summary>
-    public static string ModelName { get; } = File.Exists(CpuInfo)
-        ? File.ReadLines(CpuInfo).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
-        : "unknown";
+    public static string ModelName => Info.Value.ModelName;
 
     /// <summary>
     /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). Simper's bfloat16 training on the
@@ -21,16 +19,18 @@ public static class CpuFeatures
     public static bool HasNativeBfloat16 => Has("avx512_bf16") || Has("amx_bf16");
 
     /// <summary>Whether /proc/cpuinfo lists <paramref name="flag"/> for this CPU.</summary>
-    public static bool Has(string flag) => Array.BinarySearch(Flags.Value, flag, StringComparer.Ordinal) >= 0;
+    public static bool Has(string flag) => Array.BinarySearch(Info.Value.Flags, flag, StringComparer.Ordinal) >= 0;
 
     private const string CpuInfo = "/proc/cpuinfo";
 
-    private static string[] ReadFlags()
+    /// <summary>The first processor's model name and its flags, sorted for lookup, from one read of the file.</summary>
+    private static (string ModelName, string[] Flags) Read()
     {
-        if (!File.Exists(CpuInfo)) return [];
-        var line = File.ReadLines(CpuInfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
-        var flags = line?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        if (!File.Exists(CpuInfo)) return ("unknown", []);
+        var lines = File.ReadLines(CpuInfo).TakeWhile(l => l.Length > 0).ToList(); // the first processor's block
+        string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+        var flags = Field("flags")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
         Array.Sort(flags, StringComparer.Ordinal);
-        return flags;
+        return (Field("model name") ?? "unknown", flags);
     }
 }
