@@ -5,10 +5,16 @@ namespace Simper.Runtime;
 /// </summary>
 public static class CpuFeatures
 {
-    private static readonly Lazy<(string ModelName, string[] Flags)> Info = new(Read);
+    private static readonly Lazy<(string ModelName, string Vendor, string[] Flags)> Info = new(Read);
 
     /// <summary>The first "model name" of /proc/cpuinfo, or "unknown".</summary>
     public static string ModelName => Info.Value.ModelName;
+
+    /// <summary>The first "vendor_id" of /proc/cpuinfo (GenuineIntel, AuthenticAMD, …), or "unknown".</summary>
+    public static string Vendor => Info.Value.Vendor;
+
+    /// <summary>Whether this is an AMD processor.</summary>
+    public static bool IsAmd => Vendor == "AuthenticAMD";
 
     /// <summary>
     /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). Simper's bfloat16 training on the
@@ -23,14 +29,14 @@ public static class CpuFeatures
 
     private const string CpuInfo = "/proc/cpuinfo";
 
-    /// <summary>The first processor's model name and its flags, sorted for lookup, from one read of the file.</summary>
-    private static (string ModelName, string[] Flags) Read()
+    /// <summary>The first processor's model name, vendor and flags (sorted for lookup), from one read of the file.</summary>
+    private static (string ModelName, string Vendor, string[] Flags) Read()
     {
-        if (!File.Exists(CpuInfo)) return ("unknown", []);
+        if (!File.Exists(CpuInfo)) return ("unknown", "unknown", []);
         var lines = File.ReadLines(CpuInfo).TakeWhile(l => l.Length > 0).ToList(); // the first processor's block
         string? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
         var flags = Field("flags")?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
         Array.Sort(flags, StringComparer.Ordinal);
-        return (Field("model name") ?? "unknown", flags);
+        return (Field("model name") ?? "unknown", Field("vendor_id") ?? "unknown", flags);
     }
 }

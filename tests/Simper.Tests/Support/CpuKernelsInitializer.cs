@@ -7,5 +7,12 @@ internal static class CpuKernelsInitializer
 {
     /// <summary>The tests run libtorch's CPU kernels as the command line does, chosen before the first tensor operation.</summary>
     [ModuleInitializer]
-    internal static void ChooseKernels() => CpuKernels.PreferAvx2();
+    internal static void ChooseKernels()
+    {
+        UserSetting = Environment.GetEnvironmentVariable(CpuKernels.Variable);
+        CpuKernels.PreferAvx2();
+    }
+
+    /// <summary>ATEN_CPU_CAPABILITY as the test run was started with, before the choice; null or empty if unset.</summary>
+    internal static string? UserSetting { get; private set; }
 }
