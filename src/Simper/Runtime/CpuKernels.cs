@@ -16,9 +16,10 @@ public static class CpuKernels
 
     /// <summary>
     /// Asks libtorch for its AVX2 kernels on an AMD CPU that also has AVX-512, unless ATEN_CPU_CAPABILITY is already
-    /// set (the user's choice stands); elsewhere libtorch keeps its own choice. Takes effect only before libtorch's first tensor operation in the process, so the
-    /// program that owns the process calls it first thing: the simper command line does. Returns the setting that
-    /// holds afterwards ("avx2", the user's value, or null for libtorch's own choice). A no-op off Linux.
+    /// set (the user's choice stands); elsewhere libtorch keeps its own choice. Takes effect only before libtorch's
+    /// first tensor operation in the process, so the program that owns the process calls it first thing: the simper
+    /// command line does. Returns the setting that holds afterwards ("avx2", the user's value, or null for libtorch's
+    /// own choice). A no-op off Linux.
     /// </summary>
     public static string? PreferAvx2()
     {
