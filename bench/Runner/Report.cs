@@ -19,7 +19,7 @@ internal static class Report
             $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
             "the timed steps.").AppendLine();
-        md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")} (bfloat16 multiplies in float32 either way); libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
+        md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")}; bfloat16 GEMMs and attention: {Bfloat16(runs)}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
             "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
             "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
@@ -76,6 +76,15 @@ internal static class Report
     /// <summary>The libtorch CPU kernels (ATEN_CPU_CAPABILITY) the runs report, or "its own choice".</summary>
     private static string Kernels(IReadOnlyDictionary<string, JsonObject> runs) =>
         string.Join(", ", runs.Values.Select(r => r["cpu_kernels"]?.GetValue<string>() ?? "libtorch's own choice").Distinct());
+
+    /// <summary>How the runs computed bfloat16 (native kernels, or float32 products; see Bfloat16Kernels).</summary>
+    private static string Bfloat16(IReadOnlyDictionary<string, JsonObject> runs) =>
+        string.Join(", ", runs.Values.Select(r => r["bfloat16_kernels"]?.GetValue<string>() switch
+        {
+            "native" => "libtorch's native bfloat16 kernels (a CPU with AMX)",
+            "float32" => "multiplied in float32 and rounded to bfloat16",
+            var other => other ?? "not reported",
+        }).Distinct());
 
     internal static double D(JsonObject run, string field) => run[field]?.GetValue<double>() ?? double.NaN;
 

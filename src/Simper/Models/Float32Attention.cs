@@ -6,12 +6,14 @@ namespace Simper.Models;
 
 /// <summary>
 /// Scaled dot-product attention for bfloat16 (or float16) queries, keys and values on the CPU, computed in float32 and
-/// rounded back. libtorch's CPU attention backward is about ten times slower in bfloat16 than in float32. Only the
-/// low-precision q, k and v are saved; the backward pass recomputes the float32 attention from them (one more
-/// attention forward, a small part of a layer's work) and back-propagates through it, so activation memory stays
-/// that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose activations
-/// live only until the layer's backward pass right after) the float32 attention keeps its own graph instead, so the
-/// replayed attention is not computed a third time. Elsewhere (float32, or a GPU) it is scaled_dot_product_attention itself.
+/// rounded back: on a CPU without AMX libtorch's attention backward is about ten times slower in bfloat16 than in
+/// float32. Only the low-precision q, k and v are saved; the backward pass recomputes the float32 attention from them
+/// (one more attention forward, a small part of a layer's work) and back-propagates through it, so activation memory
+/// stays that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose
+/// activations live only until the layer's backward pass right after) the float32 attention keeps its own graph
+/// instead, so the replayed attention is not computed a third time. Elsewhere (float32, a GPU, or bfloat16 where
+/// <see cref="Runtime.Bfloat16Kernels.Native"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
+/// scaled_dot_product_attention itself.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 {
@@ -23,7 +25,8 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
-        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU)
+        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU
+            || q.dtype == ScalarType.BFloat16 && Runtime.Bfloat16Kernels.Native)
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)
         {

@@ -9,7 +9,8 @@ namespace Simper.Models;
 /// GEMM with float32 accumulation gives, at float32 GEMM speed. libtorch's CPU GEMM for bfloat16 is many times slower
 /// than its float32 one on processors without bfloat16 instructions. The backward pass multiplies in float32 as well;
 /// only the low-precision inputs are saved for it and the gradients come back in their dtype, so activation memory
-/// stays that of bfloat16. On a GPU the native low-precision GEMM is used instead (see <see cref="Applies"/>).
+/// stays that of bfloat16. On a GPU, and for bfloat16 where <see cref="Runtime.Bfloat16Kernels.Native"/> (a CPU with
+/// AMX), the native low-precision GEMM is used instead (see <see cref="Applies"/>).
 /// Other weights multiply at their own precision: the node then serves as an ordinary linear layer whose
 /// forward product can be left out (<see cref="Run"/>'s <c>computeOutput</c>).
 /// </summary>
@@ -17,9 +18,13 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
 {
     public override string Name => nameof(Float32Linear);
 
-    /// <summary>Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU.</summary>
+    /// <summary>
+    /// Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU, unless it is
+    /// bfloat16 and this thread uses native bfloat16 kernels (<see cref="Runtime.Bfloat16Kernels.Native"/>).
+    /// </summary>
     public static bool Applies(Tensor weight) =>
-        weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU;
+        weight.device_type == DeviceType.CPU
+        && (weight.dtype == ScalarType.Float16 || weight.dtype == ScalarType.BFloat16 && !Runtime.Bfloat16Kernels.Native);
 
     /// <summary>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>
@@ -35,11 +40,12 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
         var computeOutput = (bool)vars[^1];
         ctx.save_for_backward([x, weight]);
         // Which gradients the backward pass owes: a frozen weight (LoRA's base) needs none, and its GEMM is skipped.
-        ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad));
+        // The compute type is fixed here, so the backward pass multiplies as the forward pass did.
+        var type = ComputeType(weight);
+        ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad, type));
         if (!computeOutput) return torch.empty(x.size(0), weight.size(0), dtype: x.dtype, device: x.device);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
-        var type = ComputeType(weight);
         var product = nn.functional.linear(x.to(type), weight.to(type), bias?.to(type)); // [N, out]
         return product.to(x.dtype).MoveToOuterDisposeScope();
     }
@@ -51,7 +57,7 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
         using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, weight) = (saved[0], saved[1]);   // [N, in], [out, in]
-        var type = ComputeType(weight);
+        var type = needs.Type;
         var gradient = gradOutput.to(type); // [N, out]
         var grads = new List<Tensor>
         {
@@ -66,5 +72,5 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     /// <summary>float32 where <see cref="Applies"/>, the weight's own dtype otherwise.</summary>
     private static ScalarType ComputeType(Tensor weight) => Applies(weight) ? ScalarType.Float32 : weight.dtype;
 
-    private sealed record Needs(bool Input, bool Weight, bool? Bias);
+    private sealed record Needs(bool Input, bool Weight, bool? Bias, ScalarType Type);
 }

@@ -17,11 +17,8 @@ public static class CpuFeatures
     public static bool IsAmd => Vendor == "AuthenticAMD";
 
     /// <summary>
-    /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). Simper's bfloat16 training on the
-    /// CPU multiplies in float32 all the same (see <see cref="Models.Float32Linear"/>): libtorch's bfloat16 GEMM measured
-    /// several times faster on such a CPU, but its SimPER loss after 20 steps strayed up to 1.5e-2 from float32's,
-    /// against 7e-3 when multiplying in float32 (both on an AMD EPYC with libtorch's AVX2 kernels; with its AVX-512
-    /// kernels on an Intel Xeon, multiplying in float32 strayed up to 1.6e-2).
+    /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). Only AMX makes Simper use
+    /// libtorch's native bfloat16 kernels by default (see <see cref="Bfloat16Kernels"/>).
     /// </summary>
     public static bool HasNativeBfloat16 => Has("avx512_bf16") || Has("amx_bf16");
 

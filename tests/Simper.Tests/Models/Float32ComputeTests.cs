@@ -1,12 +1,15 @@
+using Simper.Lora;
 using Simper.Models;
+using Simper.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Simper.Tests.Models;
 
 /// <summary>
-/// bfloat16 projections and attention on the CPU multiply in float32: outputs and gradients are exactly the float32
-/// computation on the bfloat16 values, rounded to bfloat16, and a frozen weight gets no gradient.
+/// bfloat16 projections and attention on the CPU multiply in float32 (unless native kernels are chosen): outputs and
+/// gradients are exactly the float32 computation on the bfloat16 values, rounded to bfloat16, and a frozen weight gets
+/// no gradient. With native kernels they are libtorch's own bfloat16 products and attention.
 /// </summary>
 public class Float32ComputeTests
 {
@@ -27,6 +30,7 @@ public class Float32ComputeTests
     [Fact]
     public void LinearIsTheFloat32ProductRoundedWithFloat32Gradients()
     {
+        using var kernels = Bfloat16Kernels.Use(native: false);
         using var scope = NewDisposeScope();
         using var g = new Generator(3);
         var (x, w, b) = (Leaf(g, 5, 8), Leaf(g, 6, 8), Leaf(g, 6));
@@ -50,6 +54,7 @@ public class Float32ComputeTests
     [Fact]
     public void FrozenWeightGetsNoGradientAndFloat32WeightsKeepTheOrdinaryProjection()
     {
+        using var kernels = Bfloat16Kernels.Use(native: false);
         using var scope = NewDisposeScope();
         using var g = new Generator(4);
         var x = Leaf(g, 3, 4);
@@ -65,6 +70,7 @@ public class Float32ComputeTests
     [InlineData(false)]
     public void AttentionIsTheFloat32AttentionRoundedWithFloat32Gradients(bool causal)
     {
+        using var kernels = Bfloat16Kernels.Use(native: false);
         using var scope = NewDisposeScope();
         using var g = new Generator(5);
         var (q, k, v) = (Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4)); // [B, NH, T, D]
@@ -81,5 +87,60 @@ public class Float32ComputeTests
         AssertSame(qf.grad!.to(BF16), q.grad!, "query gradient");
         AssertSame(kf.grad!.to(BF16), k.grad!, "key gradient");
         AssertSame(vf.grad!.to(BF16), v.grad!, "value gradient");
+    }
+
+    [Fact]
+    public void BackwardMultipliesAsTheForwardPassChose()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(6);
+        var (x, w) = (Leaf(g, 5, 8), Leaf(g, 6, 8));
+        var upstream = randn([5, 6], generator: g).to(BF16);
+        Tensor y;
+        using (Bfloat16Kernels.Use(native: false)) y = Float32Linear.Run(x, w, null);
+        using (Bfloat16Kernels.Use(native: true)) y.backward([upstream]); // a later switch does not reach this node
+
+        var (xf, wf) = Widened(x, w) switch { var a => (a[0], a[1]) };
+        nn.functional.linear(xf, wf).backward([upstream.to(ScalarType.Float32)]);
+        AssertSame(xf.grad!.to(BF16), x.grad!, "input gradient");
+        AssertSame(wf.grad!.to(BF16), w.grad!, "weight gradient");
+    }
+
+    [Fact]
+    public void NativeKernelsAreLibtorchsOwnBfloat16Products()
+    {
+        using var kernels = Bfloat16Kernels.Use(native: true);
+        using var scope = NewDisposeScope();
+        using var g = new Generator(7);
+        var w = randn([6, 8], generator: g).to(BF16);
+        Assert.False(Float32Linear.Applies(w));
+        Assert.True(Float32Linear.Applies(w.to(ScalarType.Float16))); // float16 multiplies in float32 regardless
+
+        var layer = new LoraLinear(8, 6, hasBias: false, dtype: BF16);
+        using (no_grad()) layer.weight.copy_(w);
+        var x = randn([5, 8], generator: g).to(BF16);
+        AssertSame(nn.functional.linear(x, w), layer.forward(x), "projection");
+
+        var (q, k, v) = (Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4));
+        var attended = Float32Attention.Attend(q, k, v, null, causal: true);
+        AssertSame(nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true), attended, "attention");
+        Assert.Equal(BF16, attended.dtype);
+    }
+
+    [Fact]
+    public void NativeIsTheDefaultExactlyOnCpusWithAmx()
+    {
+        var flags = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(':')[1].Split(' ')
+            : [];
+        Assert.Equal(flags.Contains("amx_bf16"), Bfloat16Kernels.NativeByDefault);
+        Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+        using (Bfloat16Kernels.Use(native: !Bfloat16Kernels.NativeByDefault))
+        {
+            Assert.NotEqual(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+            using (Bfloat16Kernels.Use(native: Bfloat16Kernels.NativeByDefault)) Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+            Assert.NotEqual(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+        }
+        Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
     }
 }
