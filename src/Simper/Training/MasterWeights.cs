@@ -8,7 +8,9 @@ namespace Simper.Training;
 /// <summary>
 /// float32 master copies of a low-precision (bfloat16) model's trainable parameters, so AdamW's small updates are
 /// not rounded away: the model runs forward and backward in its own dtype, its gradients move into the masters as
-/// float32, the optimizer steps the masters, and the masters are copied (rounded) back into the model.
+/// float32, the optimizer steps the masters, and the masters are copied (rounded) back into the model. Trainable
+/// parameters the model already keeps in float32 (its norms' weights, see <see cref="Models.LlamaRMSNorm"/>) are
+/// their own masters: the optimizer steps them in place.
 /// </summary>
 public sealed class MasterWeights : IDisposable
 {
@@ -19,11 +21,12 @@ public sealed class MasterWeights : IDisposable
 
     private MasterWeights(IReadOnlyList<(string, Parameter, Parameter)> weights) => _weights = weights;
 
-    /// <summary>What the optimizer steps: the float32 masters, in the order of the model's trainable parameters.</summary>
+    /// <summary>What the optimizer steps: the float32 masters (float32 parameters themselves), in the order of the model's trainable parameters.</summary>
     public IReadOnlyList<Parameter> Parameters => _weights.Select(w => w.Master).ToList();
 
     /// <summary>
-    /// Masters for the parameters that are neither float32 nor float64; null when there are none. A master starts
+    /// Masters for the parameters that are neither float32 nor float64; null when there are none. Full-precision
+    /// parameters among them take part as they are. A master starts
     /// from the model's (rounded) value, or from <paramref name="start"/>'s value of the same name: the full-precision
     /// weights the low-precision model was cast from. Starting there matters: masters that sit exactly on the bfloat16
     /// grid hide every update smaller than half a grid step from the model (round-to-nearest keeps it where it was),
@@ -41,13 +44,13 @@ public sealed class MasterWeights : IDisposable
     public static MasterWeights? For(IEnumerable<(string Name, Parameter Parameter)> trainable, Func<string, Tensor?>? start)
     {
         var list = trainable.ToList();
-        if (list.All(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64)) return null;
-        if (list.Any(p => p.Parameter.dtype is ScalarType.Float32 or ScalarType.Float64))
-            throw new InvalidOperationException("the trainable parameters mix full and low precision");
+        if (list.All(p => IsFullPrecision(p.Parameter))) return null;
         using var noGrad = no_grad();
         return new MasterWeights(list.Select(p =>
-            (p.Name, p.Parameter, new Parameter(StartValue(p.Name, p.Parameter, start)))).ToList());
+            (p.Name, p.Parameter, IsFullPrecision(p.Parameter) ? p.Parameter : new Parameter(StartValue(p.Name, p.Parameter, start)))).ToList());
     }
+
+    private static bool IsFullPrecision(Tensor t) => t.dtype is ScalarType.Float32 or ScalarType.Float64;
 
     /// <summary>A float32 copy of the start value on the model's device, which must round to exactly the model's value.</summary>
     private static Tensor StartValue(string name, Parameter model, Func<string, Tensor?>? start)
@@ -72,6 +75,7 @@ public sealed class MasterWeights : IDisposable
         using var noGrad = no_grad();
         foreach (var (_, model, master) in _weights)
         {
+            if (ReferenceEquals(model, master)) continue; // a float32 parameter keeps its own gradient
             var grad = model.grad;
             if (grad is null) master.grad!.zero_();
             else
@@ -87,7 +91,8 @@ public sealed class MasterWeights : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        foreach (var (_, model, master) in _weights) model.copy_(master);
+        foreach (var (_, model, master) in _weights)
+            if (!ReferenceEquals(model, master)) model.copy_(master);
     }
 
     /// <summary>Writes the masters by parameter name (inside a checkpoint's staging folder, so no atomic write is needed).</summary>
@@ -119,6 +124,7 @@ public sealed class MasterWeights : IDisposable
 
     public void Dispose()
     {
-        foreach (var (_, _, master) in _weights) master.Dispose();
+        foreach (var (_, model, master) in _weights)
+            if (!ReferenceEquals(model, master)) master.Dispose(); // a float32 parameter belongs to the model
     }
 }

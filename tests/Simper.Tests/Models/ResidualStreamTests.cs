@@ -47,15 +47,20 @@ public class ResidualStreamTests
         Assert.Equal(residual, LlamaModel.ResidualType(weights));
 
     [Fact]
-    public void NormReturnsItsWeightsDtype()
+    public void NormKeepsAFloat32GainAndReturnsTheModelsDtypeRoundedOnce()
     {
         using var scope = NewDisposeScope();
         var norm = new LlamaRMSNorm(4, 1e-6, dtype: ScalarType.BFloat16);
+        Assert.Equal(ScalarType.Float32, norm.weight.dtype);
+        using (no_grad()) norm.weight.copy_(tensor(new float[] { 1.0035f, 0.9965f, 1.0037f, 0.9963f }));
         var x = tensor(new float[] { 1, 2, 3, 4 }); // float32 stream
         var y = norm.forward(x);
         Assert.Equal(ScalarType.BFloat16, y.dtype);
-        // x / sqrt(mean(x²) + eps) with mean(x²) = 7.5, rounded once to bfloat16.
-        var expected = (x / Math.Sqrt(7.5 + 1e-6)).to(ScalarType.BFloat16);
+        // x / sqrt(mean(x²) + eps) · gain with mean(x²) = 7.5, in float32, rounded once to bfloat16.
+        var expected = (x / Math.Sqrt(7.5 + 1e-6) * norm.weight).to(ScalarType.BFloat16);
         Assert.True(expected.equal(y).all().item<bool>());
+        // Rounding the gain as well would have changed the output: the gain's low bits reach it.
+        var roundedGain = (x / Math.Sqrt(7.5 + 1e-6)).to(ScalarType.BFloat16) * norm.weight.to(ScalarType.BFloat16);
+        Assert.False(roundedGain.equal(y).all().item<bool>());
     }
 }

@@ -49,6 +49,34 @@ public class MasterWeightsTests
         Assert.All(masters.Parameters, m => Assert.Equal(ScalarType.Float32, m.dtype));
     }
 
+    [Fact]
+    public void Float32NormGainsAreTheirOwnMastersAndKeepUpdatesBelowBfloat16sStep()
+    {
+        using var half = Model(ScalarType.BFloat16);
+        var parameters = half.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        var gain = half.model.layers[0].input_layernorm.weight;
+        Assert.Equal(ScalarType.Float32, gain.dtype);
+        Assert.Equal(ScalarType.BFloat16, half.model.layers[0].mlp.up_proj.weight.dtype);
+        var masters = MasterWeights.For(parameters)!;
+        var index = parameters.FindIndex(p => p.name == "model.layers.0.input_layernorm.weight");
+        Assert.Same(gain, masters.Parameters[index]);
+
+        using (var scope = NewDisposeScope())
+        {
+            half.forward(tensor(new long[] { 1, 5, 7, 2 }).unsqueeze(0)).pow(2).mean().backward();
+            masters.MoveGradients();
+            Assert.NotNull(gain.grad); // kept where backward put it, not moved and zeroed
+            using var optimizer = optim.AdamW(masters.Parameters, 1e-4, 0.9, 0.999, 1e-8, 0.0);
+            optimizer.step();
+            masters.CopyToModel();
+        }
+        // AdamW's first step moves every element by the learning rate: 1 - 1e-4 or 1 + 1e-4, which a bfloat16 gain
+        // (step 2^-7 at 1) would have rounded back to exactly 1.
+        Assert.All(Floats(gain), g => Assert.Equal(1e-4, Math.Abs(g - 1), 1e-6));
+        masters.Dispose();
+        Assert.Equal(16, Floats(gain).Length); // the model's own gain outlives the masters (reading a disposed one throws)
+    }
+
     private static ModelConfig Config() => ModelConfig.Parse("""
         {
           "architectures": ["LlamaForCausalLM"], "model_type": "llama",
