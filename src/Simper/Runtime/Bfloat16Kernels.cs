@@ -6,7 +6,7 @@ namespace Simper.Runtime;
 /// <see cref="Models.Float32Attention"/>). Both accumulate in float32 and round each output to bfloat16 once, so the
 /// values differ only in summation order. Native is the default on CPUs with AMX tiles (amx_bf16): there libtorch's
 /// bfloat16 GEMMs ran two to five times faster than its float32 ones, its bfloat16 attention forward and backward
-/// pass 1.7 times faster, and a bench-26m SimPER step took 0.55× float32's time against 1.2× when multiplying in
+/// pass 1.7 times faster, and a bench-26m SimPER step took 0.65× float32's time against 1.18× when multiplying in
 /// float32 (Intel Xeon, Sapphire Rapids; SimPER's loss after 20 steps strayed from float32's alike either way).
 /// Without AMX, float32 multiplication is the default: libtorch's bfloat16 attention backward measured ten times slower
 /// than its float32 one, and on an AMD EPYC with avx512_bf16 its native GEMMs strayed further from float32 (1.5e-2
