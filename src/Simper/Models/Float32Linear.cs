@@ -23,8 +23,8 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     /// bfloat16 and this thread uses native bfloat16 kernels (<see cref="Runtime.Bfloat16Kernels.Native"/>).
     /// </summary>
     public static bool Applies(Tensor weight) =>
-        weight.device_type == DeviceType.CPU
-        && (weight.dtype == ScalarType.Float16 || weight.dtype == ScalarType.BFloat16 && !Runtime.Bfloat16Kernels.Native);
+        weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU
+        && !Runtime.Bfloat16Kernels.AppliesTo(weight);
 
     /// <summary>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>

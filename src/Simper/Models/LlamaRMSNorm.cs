@@ -8,8 +8,8 @@ namespace Simper.Models;
 /// Root-mean-square layer norm: x / sqrt(mean(x²) + eps) * weight, with no mean subtraction and no bias. Returns the
 /// model's dtype, so a float32 residual stream enters a bfloat16 layer in bfloat16, rounded once. The weight of a
 /// 16-bit model is kept in float32, as mixed-precision training keeps its norms (autocast runs them in float32,
-/// transformers' _keep_in_fp32_modules): a gain starts at 1, where bfloat16's step is 2^-7, so a bfloat16 gain
-/// would round away every AdamW update smaller than 0.002 and barely train at all; SimPER's loss after 20 steps strayed
+/// transformers' _keep_in_fp32_modules): a gain starts at 1, where bfloat16's step is 2^-7, so a bfloat16 gain would
+/// round away every AdamW update smaller than 0.002 and barely train at all; SimPER's loss after 20 steps strayed
 /// from float32's by up to 1.6e-2 with bfloat16 gains and 8.4e-3 with float32 ones (bench-26m, five starts).
 /// </summary>
 public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>

@@ -22,6 +22,10 @@ public static class Bfloat16Kernels
     /// <summary>Whether bfloat16 on the CPU uses libtorch's native kernels on this thread.</summary>
     public static bool Native => chosen ?? NativeByDefault;
 
+    /// <summary>Whether <paramref name="t"/> is a bfloat16 CPU tensor that this thread computes with native kernels.</summary>
+    public static bool AppliesTo(TorchSharp.torch.Tensor t) =>
+        t.dtype == TorchSharp.torch.ScalarType.BFloat16 && t.device_type == TorchSharp.DeviceType.CPU && Native;
+
     /// <summary>Until disposed, bfloat16 on this thread computes natively (true) or in float32 (false).</summary>
     public static IDisposable Use(bool native)
     {

@@ -25,9 +25,8 @@ public sealed class MasterWeights : IDisposable
     public IReadOnlyList<Parameter> Parameters => _weights.Select(w => w.Master).ToList();
 
     /// <summary>
-    /// Masters for the parameters that are neither float32 nor float64; null when there are none. Full-precision
-    /// parameters among them take part as they are. A master starts
-    /// from the model's (rounded) value, or from <paramref name="start"/>'s value of the same name: the full-precision
+    /// Masters for the parameters that are neither float32 nor float64 (full-precision ones take part as they are);
+    /// null when there are none. A master starts from the model's (rounded) value, or from <paramref name="start"/>'s value of the same name: the full-precision
     /// weights the low-precision model was cast from. Starting there matters: masters that sit exactly on the bfloat16
     /// grid hide every update smaller than half a grid step from the model (round-to-nearest keeps it where it was),
     /// which slows the first steps systematically, whereas masters with their original low bits move the rounded
@@ -49,6 +48,9 @@ public sealed class MasterWeights : IDisposable
         return new MasterWeights(list.Select(p =>
             (p.Name, p.Parameter, IsFullPrecision(p.Parameter) ? p.Parameter : new Parameter(StartValue(p.Name, p.Parameter, start)))).ToList());
     }
+
+    /// <summary>The weights with a master of their own, a float32 copy of a low-precision parameter.</summary>
+    private IEnumerable<(string Name, Parameter Model, Parameter Master)> Copies => _weights.Where(w => !ReferenceEquals(w.Model, w.Master));
 
     private static bool IsFullPrecision(Tensor t) => t.dtype is ScalarType.Float32 or ScalarType.Float64;
 
@@ -73,9 +75,8 @@ public sealed class MasterWeights : IDisposable
         using var scope = NewDisposeScope();
         AllocateMasterGradients();
         using var noGrad = no_grad();
-        foreach (var (_, model, master) in _weights)
+        foreach (var (_, model, master) in Copies) // a float32 parameter keeps its own gradient
         {
-            if (ReferenceEquals(model, master)) continue; // a float32 parameter keeps its own gradient
             var grad = model.grad;
             if (grad is null) master.grad!.zero_();
             else
@@ -91,8 +92,7 @@ public sealed class MasterWeights : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        foreach (var (_, model, master) in _weights)
-            if (!ReferenceEquals(model, master)) model.copy_(master);
+        foreach (var (_, model, master) in Copies) model.copy_(master);
     }
 
     /// <summary>Writes the masters by parameter name (inside a checkpoint's staging folder, so no atomic write is needed).</summary>
@@ -124,7 +124,6 @@ public sealed class MasterWeights : IDisposable
 
     public void Dispose()
     {
-        foreach (var (_, model, master) in _weights)
-            if (!ReferenceEquals(model, master)) master.Dispose(); // a float32 parameter belongs to the model
+        foreach (var (_, _, master) in Copies) master.Dispose(); // a float32 parameter belongs to the model
     }
 }
