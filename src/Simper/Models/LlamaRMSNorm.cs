@@ -11,6 +11,7 @@ namespace Simper.Models;
 /// transformers' _keep_in_fp32_modules): a gain starts at 1, where bfloat16's step is 2^-7, so a bfloat16 gain would
 /// round away every AdamW update smaller than 0.002 and barely train at all; SimPER's loss after 20 steps strayed
 /// from float32's by up to 1.6e-2 with bfloat16 gains and 8.4e-3 with float32 ones (bench-26m, five starts).
+/// The arithmetic is one autograd node, <see cref="RmsNormFunction"/>.
 /// </summary>
 public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
 {
@@ -26,15 +27,5 @@ public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
         register_parameter(nameof(weight), weight);
     }
 
-    public override Tensor forward(Tensor x) // [..., H]
-    {
-        // Like transformers, normalise in float32 so bfloat16 activations do not lose the tiny variance terms;
-        // float64 stays float64 so double-precision checks stay exact.
-        var computeType = x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        using var xf = x.to(computeType);
-        using var variance = xf.pow(2).mean([-1], keepdim: true); // [..., 1]
-        using var normed = xf * torch.rsqrt(variance + eps);
-        using var scaled = normed * weight;
-        return scaled.to(outputType);
-    }
+    public override Tensor forward(Tensor x) => RmsNormFunction.Run(x, weight, eps, outputType); // [..., H]
 }
