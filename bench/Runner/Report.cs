@@ -18,7 +18,8 @@ internal static class Report
             "so that a drift in the machine's speed touches every configuration alike; the table shows each one's fastest run (highest pairs/s, " +
             $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
-            "the timed steps.").AppendLine();
+            "the timed steps. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
+            "timed steps (Linux's /proc/stat): on a shared host it is what makes one round slower than another.").AppendLine();
         md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")}; bfloat16 GEMMs and attention: {Bfloat16(runs)}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
             "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
@@ -28,20 +29,20 @@ internal static class Report
             "batch: *before* = RSS before it, *peak* = VmHWM during it, *activations* = peak − before (activations and gradients). The timed " +
             "steps then run with the allocator keeping freed memory for reuse, as training does (unmapping at once slows a step by a third).").AppendLine();
 
-        md.AppendLine("| run | what | step s median (min–max) | pairs/s | pairs/s by round | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| run | what | step s median (min–max) | pairs/s | pairs/s by round | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | CPU steal | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var config in Configurations.All)
         {
             if (!runs.TryGetValue(config.Name, out var r))
             {
-                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} ||||||||||||");
+                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} |||||||||||||");
                 continue;
             }
             // A round that failed while another succeeded is still shown, beside the runs that count.
             var description = failures.TryGetValue(config.Name, out var failure) ? $"{config.Description} (a round failed: {failure})" : config.Description;
             md.AppendLine($"| {config.Name} | {description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
                 $"{F(D(r, "pairs_per_second"), 3)} | {ByRound(r)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} | " +
-                $"{Percent(D(r, "mfu"))} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
+                $"{Percent(D(r, "mfu"))} | {Steal(r)} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
                 $"{F(D(r, "trainable_percent"), 2)} | {D(r, "final_loss").ToString("G6", CultureInfo.InvariantCulture)} |");
         }
         md.AppendLine();
@@ -91,6 +92,9 @@ internal static class Report
     internal static string F(double value, int decimals) => value.ToString("F" + decimals, CultureInfo.InvariantCulture);
 
     internal static string Percent(double fraction) => (100 * fraction).ToString("F1", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>The share of CPU time other virtual machines took during the timed steps, or "n/a" where unknown.</summary>
+    private static string Steal(JsonObject run) => run["cpu_steal_fraction"] is JsonValue v ? Percent(v.GetValue<double>()) : "n/a";
 
     private static string MiB(JsonObject run, string field) => F(D(run, field) / (1 << 20), 0);
 }

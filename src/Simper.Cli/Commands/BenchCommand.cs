@@ -41,7 +41,7 @@ public static class BenchCommand
 
         var command = new Command("bench",
             "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
-            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a measured float32 matmul peak, and resident memory. " +
+            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a measured float32 matmul peak, the CPU time stolen by other virtual machines, and resident memory. " +
             "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's convention, the output head counted where it runs): " +
             "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +
             "T = real tokens processed (padding excluded, a shared prompt once), M = positions that predict a response token, " +

@@ -22,6 +22,8 @@ public sealed record BenchResult
     public double AchievedGflops { get; init; }
     public double PeakMatmulGflops { get; init; }
     public double Mfu { get; init; }
+    /// <summary>Share of the machine's CPU time taken by other virtual machines during the timed steps (<see cref="CpuSteal"/>); null where unknown.</summary>
+    public double? CpuStealFraction { get; init; }
     public long RssBeforeBytes { get; init; }
     public long PeakRssBytes { get; init; }
     /// <summary>
@@ -78,6 +80,7 @@ public sealed record BenchResult
             ["achieved_gflops"] = AchievedGflops,
             ["peak_matmul_gflops"] = PeakMatmulGflops,
             ["mfu"] = Mfu,
+            ["cpu_steal_fraction"] = CpuStealFraction,
             ["rss_before_bytes"] = RssBeforeBytes,
             ["peak_rss_bytes"] = PeakRssBytes,
             ["activation_bytes"] = ActivationBytes,

@@ -85,12 +85,14 @@ public static class TrainingBench
         ForwardBackward(policy, loss, largest, masters, optimizer);
 
         var seconds = new List<double>();
+        var stealBefore = CpuSteal.Read();
         foreach (var batch in timed)
         {
             var clock = Stopwatch.StartNew();
             losses.Add(Step(policy, loss, batch, parameters, masters, optimizer, settings.MaxGradNorm));
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
+        var steal = CpuSteal.Fraction(stealBefore, CpuSteal.Read());
         // The best of the matmul peak measured before the model was built and after the timed steps: a peak caught
         // during a moment of contention would flatter the MFU.
         peak = Math.Max(peak, MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device));
@@ -122,6 +124,7 @@ public static class TrainingBench
             AchievedGflops = achieved,
             PeakMatmulGflops = peak,
             Mfu = achieved / peak,
+            CpuStealFraction = steal,
             RssBeforeBytes = rssBefore,
             PeakRssBytes = peakRss,
             ModelBytes = BenchModels.ParameterBytes(policy),
