@@ -24,15 +24,18 @@ public class RuntimeTests
     public void StepGarbageCollectionFreesTheScalarsOpsLeftBehind()
     {
         // x * 0.5 turns 0.5 into a Scalar holding a native allocation that nothing but its finalizer frees. The runtime
-        // may still collect on its own between the Scalars' creation and the step's collection, so three tries.
+        // may collect on its own (other tests allocate in parallel) before the step's collection: such a try proves
+        // nothing and is repeated.
         var live = new List<int>();
-        for (var attempt = 0; attempt < 3 && live.LastOrDefault(-1) != 0; attempt++)
+        for (var attempt = 0; attempt < 5 && live.LastOrDefault(-1) != 0; attempt++)
         {
             var scalars = ScalarsLeftToTheCollector(1000);
+            if (scalars.Any(s => s.Target is not Scalar scalar || NativeHandle(scalar) == IntPtr.Zero)) continue;
             TorchRuntime.CollectStepGarbage();
             // A resurrection-tracking reference still reaches a finalized Scalar, whose native handle is then zero.
             live.Add(scalars.Count(s => s.Target is Scalar scalar && NativeHandle(scalar) != IntPtr.Zero));
         }
+        Assert.NotEmpty(live);
         Assert.Equal(0, live[^1]);
     }
 
@@ -47,8 +50,6 @@ public class RuntimeTests
             x.mul(half).Dispose();
             references.Add(new WeakReference(half, trackResurrection: true));
         }
-        // Nothing has collected them yet: each still holds its native allocation.
-        Assert.All(references, r => Assert.NotEqual(IntPtr.Zero, NativeHandle((Scalar)r.Target!)));
         return references;
     }
 

@@ -43,6 +43,7 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
         var settings = (Settings)ctx.get_data(nameof(Settings));
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -53,9 +54,9 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         var input = x.to(type);                                             // [N, in]
         var gradA = g.matmul(b).t().matmul(input).mul(settings.Scale);      // [r, in]: s·(g B)ᵀ x
         var gradB = g.t().matmul(input.matmul(a.t())).mul(settings.Scale);  // [out, r]: s·gᵀ (x Aᵀ)
-        var gradX = settings.InputNeedsGrad ? g.matmul(Merged(weight, a, b, settings.Scale)).to(x.dtype).MoveToOuterDisposeScope() : null!; // [N, in]
+        var gradX = settings.InputNeedsGrad ? ReturnedGradients.Hand(g.matmul(Merged(weight, a, b, settings.Scale)).to(x.dtype)) : null!; // [N, in]
         // One gradient per forward argument: x, the frozen weight, A, B, then the frozen bias if any and the settings.
-        List<Tensor> grads = [gradX, null!, gradA.MoveToOuterDisposeScope(), gradB.MoveToOuterDisposeScope()];
+        List<Tensor> grads = [gradX, null!, ReturnedGradients.Hand(gradA), ReturnedGradients.Hand(gradB)];
         if (settings.HasBias) grads.Add(null!);
         grads.Add(null!);
         return grads;

@@ -72,6 +72,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
         var pattern = (Pattern)ctx.get_data(nameof(Pattern));
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
@@ -84,7 +85,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
         }
         pattern.Mask?.Dispose();
         // One gradient per forward argument: q, k and v's, none for the pattern.
-        return [.. inputs.Select((t, i) => t.grad is { } g ? g.to(saved[i].dtype).MoveToOuterDisposeScope() : null!), null!];
+        return [.. inputs.Select((t, i) => t.grad is { } g ? ReturnedGradients.Hand(g.to(saved[i].dtype)) : null!), null!];
     }
 
     private static Tensor Float32(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal) =>

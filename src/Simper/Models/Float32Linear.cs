@@ -52,6 +52,7 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
         var needs = (Needs)ctx.get_data(nameof(Needs));
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -61,10 +62,10 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
         var gradient = gradOutput.to(type); // [N, out]
         var grads = new List<Tensor>
         {
-            needs.Input ? gradient.matmul(weight.to(type)).to(x.dtype).MoveToOuterDisposeScope() : null!,        // [N, in]
-            needs.Weight ? gradient.t().matmul(x.to(type)).to(weight.dtype).MoveToOuterDisposeScope() : null!, // [out, in]
+            needs.Input ? ReturnedGradients.Hand(gradient.matmul(weight.to(type)).to(x.dtype)) : null!,        // [N, in]
+            needs.Weight ? ReturnedGradients.Hand(gradient.t().matmul(x.to(type)).to(weight.dtype)) : null!, // [out, in]
         };
-        if (needs.Bias is { } bias) grads.Add(bias ? gradient.sum(dim: 0).to(weight.dtype).MoveToOuterDisposeScope() : null!); // [out]
+        if (needs.Bias is { } bias) grads.Add(bias ? ReturnedGradients.Hand(gradient.sum(dim: 0).to(weight.dtype)) : null!); // [out]
         grads.Add(null!); // computeOutput
         return grads;
     }

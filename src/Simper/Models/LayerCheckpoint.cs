@@ -35,6 +35,7 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
         var replay = (Replay)ctx.get_data(nameof(Replay));
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
@@ -52,7 +53,7 @@ internal sealed class LayerCheckpoint : SingleTensorFunction<LayerCheckpoint>
         torch.random.set_rng_state(current);
         replay.Dispose();
         // One gradient per forward argument: the input's, and none for the replay description.
-        return [inputGrad.MoveToOuterDisposeScope(), null!];
+        return [ReturnedGradients.Hand(inputGrad), null!];
     }
 
     /// <summary>

@@ -43,6 +43,7 @@ public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
         var needs = (Needs)ctx.get_data(nameof(Needs));
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -57,13 +58,13 @@ public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
             var gw = g * weight.to(type);                                        // [..., H]
             var dot = (gw * xf).sum(-1, keepdim: true);                          // [..., 1]
             var coefficient = dot.mul_(r.square()).div_(x.size(-1));             // r² · Σ(g·w·x) / H
-            dx = gw.addcmul_(xf, coefficient, value: -1).mul_(r).to(x.dtype).MoveToOuterDisposeScope();
+            dx = ReturnedGradients.Hand(gw.addcmul_(xf, coefficient, value: -1).mul_(r).to(x.dtype));
         }
         if (needs.Weight)
         {
             var rows = x.size(-1);
             // Σ_m r_m (g·x)_m as one [1, M] × [M, H] product.
-            dw = r.reshape(1, -1).matmul((g * xf).reshape(-1, rows)).reshape(rows).to(weight.dtype).MoveToOuterDisposeScope();
+            dw = ReturnedGradients.Hand(r.reshape(1, -1).matmul((g * xf).reshape(-1, rows)).reshape(rows).to(weight.dtype));
         }
         return [dx!, dw!, null!, null!]; // one per forward argument; eps and the output type get none
     }

@@ -35,9 +35,11 @@ public sealed class RotaryFunction : SingleTensorFunction<RotaryFunction>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
     {
+        ReturnedGradients.Release();
+        using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         using var noGrad = torch.no_grad();
-        return [Rotate(gradOutput, saved[0], saved[1], transposed: true), null!, null!]; // one per forward argument
+        return [ReturnedGradients.Hand(Rotate(gradOutput, saved[0], saved[1], transposed: true)), null!, null!]; // one per forward argument
     }
 
     /// <summary>

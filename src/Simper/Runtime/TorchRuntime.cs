@@ -57,10 +57,12 @@ public static class TorchRuntime
     /// them pile up over many steps, scattered through the C heap between the large blocks the step's tensors
     /// freed; the heap then cannot reuse those blocks and grows instead, by hundreds of MiB a step with LoRA's many
     /// scaled products, and every new page costs a page fault. A young-generation collection per step keeps the
-    /// heap the size of one step. It costs well under a millisecond.
+    /// heap the size of one step. It costs well under a millisecond. The last gradients a custom autograd function
+    /// returned (<see cref="Models.ReturnedGradients"/>) are released first.
     /// </summary>
     public static void CollectStepGarbage()
     {
+        Models.ReturnedGradients.Release();
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         GC.WaitForPendingFinalizers();
     }

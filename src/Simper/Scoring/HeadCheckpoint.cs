@@ -54,13 +54,14 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
+        ReturnedGradients.Release();
         var replay = (Replay)ctx.get_data(nameof(Replay));
         using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var gradient = gradOutputs[0];              // [M], undefined when the loss does not use the log-probabilities
         if (gradient.IsInvalid) return [null!, null!, null!];
         if (saved.Count == 1)                       // a frozen head: saved[0] holds d log p / d hidden [M, H]
-            return [(saved[0] * gradient.unsqueeze(1)).to((ScalarType)ctx.get_data(nameof(ScalarType))).MoveToOuterDisposeScope(), null!, null!];
+            return [ReturnedGradients.Hand((saved[0] * gradient.unsqueeze(1)).to((ScalarType)ctx.get_data(nameof(ScalarType)))), null!, null!];
         var (hidden, targets) = (saved[0], saved[1]); // [M, H], [M]
         var inputGrad = torch.empty_like(hidden);   // [M, H]
         foreach (var (start, length) in Chunks(hidden.size(0), replay.ChunkRows))
@@ -74,7 +75,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
             inputGrad.narrow(0, start, length).copy_(input.grad!);
         }
         // One gradient per forward argument: the hidden states', none for the target ids and the replay description.
-        return [inputGrad.MoveToOuterDisposeScope(), null!, null!];
+        return [ReturnedGradients.Hand(inputGrad), null!, null!];
     }
 
     /// <summary>
