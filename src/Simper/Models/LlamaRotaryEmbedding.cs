@@ -71,7 +71,7 @@ public sealed class LlamaRotaryEmbedding : nn.Module
     }
 
     /// <summary>(x1, x2) -> (-x2, x1) over the two halves of the last dimension.</summary>
-    internal static Tensor RotateHalf(Tensor x)
+    private static Tensor RotateHalf(Tensor x)
     {
         var half = x.size(-1) / 2;
         using var x1 = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];

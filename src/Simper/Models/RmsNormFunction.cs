@@ -6,9 +6,9 @@ namespace Simper.Models;
 
 /// <summary>
 /// y = x · r · w with r = 1 / sqrt(mean(x²) + eps) over the last dimension, as one autograd node. Its forward pass
-/// runs the very ops of the plain expression (same values, bit for bit); its backward pass is written out, so a
-/// norm costs two nodes' worth of work instead of the seven autograd would chain and save (x², mean, add, rsqrt,
-/// two products and a cast), and only x, w and r [..., 1] are kept. For x [M, H] and upstream gradient g:
+/// runs the very ops of the plain expression (same values, bit for bit); its backward pass is written out in place
+/// of the seven nodes autograd would chain (x², mean, add, rsqrt, two products and a cast), and it keeps only x, w
+/// and r [..., 1] where those nodes keep x, r and the normalised x besides. For x [M, H] and upstream gradient g:
 /// <code>
 ///   dx = r · (g·w − x · r² · Σ_h(g·w·x) / H)        // [M, H]
 ///   dw = Σ_m r_m · g_m · x_m                         // [H]
@@ -62,9 +62,9 @@ public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
         }
         if (needs.Weight)
         {
-            var rows = x.size(-1);
+            var hidden = x.size(-1);
             // Σ_m r_m (g·x)_m as one [1, M] × [M, H] product.
-            dw = ReturnedGradients.Hand(r.reshape(1, -1).matmul((g * xf).reshape(-1, rows)).reshape(rows).to(weight.dtype));
+            dw = ReturnedGradients.Hand(r.reshape(1, -1).matmul((g * xf).reshape(-1, hidden)).reshape(hidden).to(weight.dtype));
         }
         return [dx!, dw!, null!, null!]; // one per forward argument; eps and the output type get none
     }
