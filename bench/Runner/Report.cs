@@ -26,7 +26,7 @@ internal static class Report
             "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
             "(a third); a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient. Memory is process RSS, measured apart from the timing: after the warm-up, with the C allocator set to unmap freed " +
             "blocks of 128 KiB and more at once so that RSS follows the memory in use, one forward and backward pass on the largest timed " +
-            "batch: *before* = RSS before it, *peak* = VmHWM during it, *activations* = peak − before (activations and gradients). The timed " +
+            "batch, begun with the gradients allocated: *before* = RSS before it (model, optimizer state, gradients), *peak* = VmHWM during it, *activations* = peak − before (activations and the backward pass's temporaries). The timed " +
             "steps then run with the allocator keeping freed memory for reuse, as training does (unmapping at once slows a step by a third).").AppendLine();
 
         md.AppendLine("| run | what | step s median (min–max) | pairs/s | pairs/s by round | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | CPU steal | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");

@@ -67,7 +67,7 @@ public static class TrainingBench
         var trainable = policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         using var masters = Masters(settings, trainable);
         var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
-        using var optimizer = optim.AdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
+        using var optimizer = new PyTorchAdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
         policy.train();
 
         var losses = new List<double>();
@@ -76,6 +76,10 @@ public static class TrainingBench
 
         var timed = batches.Skip(settings.Warmup).ToList();
         var largest = timed.MaxBy(b => BenchBatches.Tokens(b, PairPacking.Padded))!;
+        // The optimizer drops the gradients after each step. The measured pass starts with them allocated, so its
+        // peak counts activations and the backward pass's temporaries, not the gradients' own storage, which grows
+        // with the parameters rather than with the batch.
+        AllocateGradients(trainable.Select(p => p.parameter).Concat(parameters));
         ProcessMemory.ReleaseFreedMemory();
         var rssBefore = ProcessMemory.Resident();
         ProcessMemory.ResetPeak();
@@ -162,6 +166,14 @@ public static class TrainingBench
         masters?.MoveGradients();
         optimizer.zero_grad();
         TorchRuntime.CollectStepGarbage();
+    }
+
+    /// <summary>Zero gradients for the parameters without one (a gradient that exists is kept).</summary>
+    private static void AllocateGradients(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var parameter in parameters)
+            if (parameter.grad is null) parameter.grad = zeros_like(parameter);
     }
 
     /// <summary>The loss's forward and backward pass; its graph and tensors are freed on return.</summary>

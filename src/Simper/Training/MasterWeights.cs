@@ -67,23 +67,18 @@ public sealed class MasterWeights : IDisposable
     }
 
     /// <summary>
-    /// Moves the model's accumulated gradients into the masters as float32 and zeroes the model's, ready for the
-    /// next step. A parameter the step did not reach gets a zero gradient.
+    /// Moves the model's accumulated gradients into the masters as float32 and drops the model's, ready for the next
+    /// step. A parameter the step did not reach gets a zero gradient.
     /// </summary>
     public void MoveGradients()
     {
         using var scope = NewDisposeScope();
-        AllocateMasterGradients();
         using var noGrad = no_grad();
         foreach (var (_, model, master) in Copies) // a float32 parameter keeps its own gradient
         {
             var grad = model.grad;
-            if (grad is null) master.grad!.zero_();
-            else
-            {
-                master.grad!.copy_(grad);
-                grad.zero_();
-            }
+            master.grad = grad is null ? zeros_like(master) : grad.to(master.dtype);
+            model.grad = null;
         }
     }
 
@@ -111,15 +106,6 @@ public sealed class MasterWeights : IDisposable
                 master.copy_(saved);
             }
         CopyToModel();
-    }
-
-    // TorchSharp cannot assign .grad; a backward pass through a zero-valued sum makes libtorch allocate each master's.
-    private void AllocateMasterGradients()
-    {
-        var missing = _weights.Where(w => w.Master.grad is null).Select(w => w.Master).ToList();
-        if (missing.Count == 0) return;
-        using var grad = enable_grad();
-        missing.Select(m => m.sum() * 0).Aggregate((a, b) => a + b).backward();
     }
 
     public void Dispose()

@@ -59,7 +59,7 @@ public sealed class Trainer<TExample>(
         // bfloat16 weights are stepped through float32 masters; float32 weights are stepped directly.
         using var masters = MasterWeights.For(trainable, ResumeFrom is null ? MasterStart : null);
         var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
-        var optimizer = optim.AdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
+        var optimizer = new PyTorchAdamW(parameters, settings.LearningRate, settings.AdamBeta1, settings.AdamBeta2,
             settings.AdamEpsilon, settings.WeightDecay);
 
         int step = 0, skipped = 0, nonFiniteInRow = 0;

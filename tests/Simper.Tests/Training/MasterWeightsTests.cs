@@ -66,7 +66,7 @@ public class MasterWeightsTests
             half.forward(tensor(new long[] { 1, 5, 7, 2 }).unsqueeze(0)).pow(2).mean().backward();
             masters.MoveGradients();
             Assert.NotNull(gain.grad); // kept where backward put it, not moved and zeroed
-            using var optimizer = optim.AdamW(masters.Parameters, 1e-4, 0.9, 0.999, 1e-8, 0.0);
+            using var optimizer = new PyTorchAdamW(masters.Parameters, 1e-4, 0.9, 0.999, 1e-8, 0.0);
             optimizer.step();
             masters.CopyToModel();
         }
@@ -75,6 +75,25 @@ public class MasterWeightsTests
         Assert.All(Floats(gain), g => Assert.Equal(1e-4, Math.Abs(g - 1), 1e-6));
         masters.Dispose();
         Assert.Equal(16, Floats(gain).Length); // the model's own gain outlives the masters (reading a disposed one throws)
+    }
+
+    [Fact]
+    public void MovedGradientsAreFloat32CopiesAndTheModelsOwnAreDropped()
+    {
+        using var half = Model(ScalarType.BFloat16);
+        var parameters = half.named_parameters().Select(p => (p.name, p.parameter)).ToList();
+        using var masters = MasterWeights.For(parameters)!;
+        var index = parameters.FindIndex(p => p.name == "model.layers.0.mlp.up_proj.weight");
+        var weight = half.model.layers[0].mlp.up_proj.weight;
+        using var scope = NewDisposeScope();
+        half.forward(tensor(new long[] { 1, 5, 7, 2 }).unsqueeze(0)).pow(2).mean().backward();
+        var expected = Floats(weight.grad!);
+        Assert.Contains(expected, g => g != 0);
+        masters.MoveGradients();
+        Assert.Null(weight.grad);
+        var moved = masters.Parameters[index].grad!;
+        Assert.Equal(ScalarType.Float32, moved.dtype);
+        Assert.Equal(expected, Floats(moved));
     }
 
     private static ModelConfig Config() => ModelConfig.Parse("""
