@@ -28,7 +28,8 @@ public sealed record BenchResult
     public long PeakRssBytes { get; init; }
     /// <summary>
     /// Peak resident set during a forward and backward pass of the largest timed batch, begun with the gradients
-    /// allocated, minus the resident set before it: activations and the backward pass's temporaries. The run tells the C allocator to unmap freed blocks of 128 KiB and more at once
+    /// allocated, minus the resident set before it: activations and the backward pass's temporaries. The run tells
+    /// the C allocator to unmap freed blocks of 128 KiB and more at once
     /// (<see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>), so the resident set follows the memory in use instead of
     /// keeping freed tensors' pages, which would otherwise inflate the peak by an amount that depends on allocation order.
     /// </summary>
