@@ -16,33 +16,38 @@ internal static class Report
         md.AppendLine($"Model: bench-26m (random weights, vocabulary 8192), {options.Threads} libtorch threads, {options.Warmup} warm-up + {options.Steps} timed steps per run, " +
             $"each run in its own process. Each timed configuration ran {options.Rounds} times, one round through all of them after another, " +
             "so that a drift in the machine's speed touches every configuration alike; the table shows each one's fastest run (highest pairs/s, " +
-            $"as timeit keeps the minimum), and *pairs/s by round* all of them. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
-            "MFU is measured against the better of two float32 matmul peaks the same process reached, before building the model and after " +
-            "the timed steps. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
+            $"as timeit keeps the minimum), and *pairs/s by round* all of them, each with the matmul peak its run measured. " +
+            "The targets that compare speeds divide each run's pairs/s by that peak, take the median over rounds, and compare the medians: " +
+            "two runs in different processes meet this host at different speeds, and the peak measured at the same moments as the steps " +
+            "brings them to one (the fastest runs' plain ratio is shown beside it). The MFU target takes the median over rounds as well. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
+            "MFU is measured against the float32 matmul peak the same process reached at the same moments: the best of three 2048² products, " +
+            "measured before the first timed step and after each one, averaged (the lowest and highest in brackets), because this host's " +
+            "speed drifts by half over tens of seconds, more than a step's overheads. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
             "timed steps (Linux's /proc/stat): on a shared host it is what makes one round slower than another.").AppendLine();
         md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")}; bfloat16 GEMMs and attention: {Bfloat16(runs)}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
-        md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's, with the output head counted at the M positions " +
-            "that predict a response token, the only ones a preference loss needs and the only ones scored), N = parameters without the " +
-            "input embedding, T = real tokens, q_i·k_i = queries × keys of each attention block; a live reference model adds a forward pass " +
+        md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i, N = parameters without the input embedding, " +
+            "N_head = the output head's, T = real tokens, q_i·k_i = queries × keys of each attention block. *MFU* takes M = T, PaLM's model FLOPs " +
+            "(6·N·T + attention); *MFU, scored head* takes M = the positions that predict a response token, the only ones a preference loss " +
+            "needs and the only ones the scorer computes logits at, which is the stricter count. A live reference model adds a forward pass " +
             "(a third); a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient. Memory is process RSS, measured apart from the timing: after the warm-up, with the C allocator set to unmap freed " +
             "blocks of 128 KiB and more at once so that RSS follows the memory in use, one forward and backward pass on the largest timed " +
             "batch, begun with the gradients allocated: *before* = RSS before it (model, optimizer state, gradients), *peak* = VmHWM during it, *activations* = peak − before (activations and the backward pass's temporaries). The timed " +
             "steps then run with the allocator keeping freed memory for reuse, as training does (unmapping at once slows a step by a third).").AppendLine();
 
-        md.AppendLine("| run | what | step s median (min–max) | pairs/s | pairs/s by round | tokens/s | GFLOP/s | peak matmul GFLOP/s | MFU | CPU steal | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| run | what | step s median (min–max) | pairs/s | pairs/s by round @ peak GFLOP/s | tokens/s | GFLOP/s | peak matmul GFLOP/s mean (min–max) | MFU | MFU, scored head | CPU steal | RSS before MiB | peak RSS MiB | activations MiB | trained % | final loss |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var config in Configurations.All)
         {
             if (!runs.TryGetValue(config.Name, out var r))
             {
-                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} |||||||||||||");
+                md.AppendLine($"| {config.Name} | {config.Description} | failed: {failures[config.Name]} ||||||||||||||");
                 continue;
             }
             // A round that failed while another succeeded is still shown, beside the runs that count.
             var description = failures.TryGetValue(config.Name, out var failure) ? $"{config.Description} (a round failed: {failure})" : config.Description;
             md.AppendLine($"| {config.Name} | {description} | {F(D(r, "step_seconds_median"), 2)} ({F(D(r, "step_seconds_min"), 2)}–{F(D(r, "step_seconds_max"), 2)}) | " +
-                $"{F(D(r, "pairs_per_second"), 3)} | {ByRound(r)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} | " +
-                $"{Percent(D(r, "mfu"))} | {Steal(r)} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
+                $"{F(D(r, "pairs_per_second"), 3)} | {ByRound(r)} | {F(D(r, "tokens_per_second"), 0)} | {F(D(r, "achieved_gflops"), 1)} | {F(D(r, "peak_matmul_gflops"), 1)} ({F(D(r, "peak_matmul_gflops_min"), 0)}–{F(D(r, "peak_matmul_gflops_max"), 0)}) | " +
+                $"{Percent(D(r, "mfu"))} | {Percent(D(r, "scored_head_mfu"))} | {Steal(r)} | {MiB(r, "rss_before_bytes")} | {MiB(r, "peak_rss_bytes")} | {MiB(r, "activation_bytes")} | " +
                 $"{F(D(r, "trainable_percent"), 2)} | {D(r, "final_loss").ToString("G6", CultureInfo.InvariantCulture)} |");
         }
         md.AppendLine();
@@ -70,9 +75,11 @@ internal static class Report
         return md.ToString();
     }
 
-    private static string ByRound(JsonObject run) => run["pairs_per_second_by_round"] is JsonArray rounds
-        ? string.Join(", ", rounds.Select(p => F(p!.GetValue<double>(), 3)))
-        : "";
+    // Each round's pairs/s with the matmul peak its run measured (@).
+    private static string ByRound(JsonObject run) =>
+        run["pairs_per_second_by_round"] is JsonArray rounds && run["peak_matmul_gflops_by_round"] is JsonArray peaks
+            ? string.Join(", ", rounds.Zip(peaks, (p, g) => $"{F(p!.GetValue<double>(), 3)} @ {F(g!.GetValue<double>(), 0)}"))
+            : "";
 
     /// <summary>The libtorch CPU kernels (ATEN_CPU_CAPABILITY) the runs report, or "its own choice".</summary>
     private static string Kernels(IReadOnlyDictionary<string, JsonObject> runs) =>

@@ -27,10 +27,15 @@ internal static class Targets
 
     public static IReadOnlyList<Target> All { get; } =
     [
-        new(1, "SimPER plain padded step MFU ≥ 70% of matmul peak", runs => (Percent(D(runs["plain"], "mfu")), (bool?)(D(runs["plain"], "mfu") >= 0.70))),
-        Ratio(2, "prefix sharing pairs/s ≥ 1.4× plain", "shared-prompt", "plain", "pairs_per_second", r => r >= 1.4),
-        Ratio(3, "padding-free pairs/s ≥ 1.3× padded, spread lengths", "spread-padding-free", "spread-padded", "pairs_per_second", r => r >= 1.3),
-        Ratio(4, "SimPER step time ≤ 0.8× DPO with live reference", "plain", "dpo", "step_seconds_median", r => r <= 0.8),
+        new(1, "SimPER plain padded step MFU (6·N·T + attention) ≥ 70% of matmul peak, median over rounds", runs =>
+        {
+            var mfu = Median(Rounds(runs["plain"], "mfu"));
+            return ($"{Percent(mfu)} (fastest run: {Percent(D(runs["plain"], "mfu"))}; {Percent(D(runs["plain"], "scored_head_mfu"))} counting the head at scored positions only)",
+                mfu >= 0.70);
+        }),
+        Speed(2, "prefix sharing pairs/s ≥ 1.4× plain", "shared-prompt", "plain", r => r >= 1.4),
+        Speed(3, "padding-free pairs/s ≥ 1.3× padded, spread lengths", "spread-padding-free", "spread-padded", r => r >= 1.3),
+        Time(4, "SimPER step time ≤ 0.8× DPO with live reference", "plain", "dpo", r => r <= 0.8),
         new(4, "SimPER peak memory lower than DPO's by ≥ the reference model's size", runs =>
         {
             var saved = D(runs["dpo"], "peak_rss_bytes") - D(runs["plain"], "peak_rss_bytes");
@@ -38,25 +43,21 @@ internal static class Targets
             return ($"{MiB(saved)} MiB lower; reference model {MiB(reference)} MiB", saved >= reference);
         }),
         Ratio(5, "gradient checkpointing activation memory ≤ 0.4×", "checkpointing", "plain", "activation_bytes", r => r <= 0.4),
-        Ratio(5, "gradient checkpointing step time ≤ 1.4×", "checkpointing", "plain", "step_seconds_median", r => r <= 1.4),
-        new(6, "LoRA r16 all-linear step time ≤ 0.75× full", runs =>
-        {
-            var ratio = D(runs["lora"], "step_seconds_median") / D(runs["plain"], "step_seconds_median");
-            return ($"{X(ratio)}; {F(D(runs["lora"], "trainable_percent"), 2)}% of parameters trained", ratio <= 0.75);
-        }),
+        Time(5, "gradient checkpointing step time ≤ 1.4×", "checkpointing", "plain", r => r <= 1.4),
+        Time(6, "LoRA r16 all-linear step time ≤ 0.75× full", "lora", "plain", r => r <= 0.75),
         new(6, "LoRA r16 all-linear trains < 1% of a Llama-2-7B shape (hidden 4096, 32 layers, 32 heads, intermediate 11008, vocab 32000; " +
             "counted from the config, no weights built)", _ =>
         {
             var counts = LoraParameterCounts.For(Llama2SevenB, new LoraConfig { Rank = 16, TargetModules = [LoraConfig.AllLinear] });
             return ($"{F(counts.TrainablePercent, 2)}% ({N(counts.Trainable)} of {N(counts.Total)} parameters)", counts.TrainablePercent < 1);
         }),
-        Ratio(7, "bfloat16 step time vs float32 (reported)", "bf16", "plain", "step_seconds_median", _ => null),
+        Time(7, "bfloat16 step time vs float32 (reported)", "bf16", "plain", _ => null),
         LossGap("dpo"),
         LossGap("simper"),
-        Ratio(8, "everything together (shared-prompt-padding-free + LoRA + bf16 + checkpointing) pairs/s ≥ 1.8× plain padded, mixed lengths",
-            "mixed-all", "mixed-plain", "pairs_per_second", r => r >= 1.8),
-        Ratio(8, "everything that speeds up a step on this machine (shared-prompt-padding-free + LoRA r16; float32, no checkpointing) " +
-            "pairs/s ≥ 1.8× plain padded, mixed lengths", "mixed-fast", "mixed-plain", "pairs_per_second", r => r >= 1.8),
+        Speed(8, "everything together (shared-prompt-padding-free + LoRA + bf16 + checkpointing) pairs/s ≥ 1.8× plain padded, mixed lengths",
+            "mixed-all", "mixed-plain", r => r >= 1.8),
+        Speed(8, "everything that speeds up a step on this machine (shared-prompt-padding-free + LoRA r16; float32, no checkpointing) " +
+            "pairs/s ≥ 1.8× plain padded, mixed lengths", "mixed-fast", "mixed-plain", r => r >= 1.8),
     ];
 
     private static Target Ratio(int number, string text, string run, string baseline, string field, Func<double, bool?> pass) =>
@@ -65,6 +66,43 @@ internal static class Targets
             var ratio = D(runs[run], field) / D(runs[baseline], field);
             return (X(ratio), pass(ratio));
         });
+
+    /// <summary>
+    /// A throughput ratio at equal machine speed: each run's pairs/s divided by the matmul peak it measured at the
+    /// same moments, the median over rounds for each configuration, then their ratio. Two runs in different processes
+    /// meet the shared host at different speeds (a drift of half over tens of seconds); the fastest runs' plain
+    /// pairs/s ratio is shown beside it.
+    /// </summary>
+    private static Target Speed(int number, string text, string run, string baseline, Func<double, bool?> pass) =>
+        new(number, text, runs =>
+        {
+            var ratio = PairsPerPeak(runs[run]) / PairsPerPeak(runs[baseline]);
+            var fastest = D(runs[run], "pairs_per_second") / D(runs[baseline], "pairs_per_second");
+            return ($"{X(ratio)} at equal matmul peak (fastest runs: {X(fastest)})", pass(ratio));
+        });
+
+    /// <summary>A step-time ratio at equal machine speed, as <see cref="Speed"/>: every configuration takes the same pairs per step.</summary>
+    private static Target Time(int number, string text, string run, string baseline, Func<double, bool?> pass) =>
+        new(number, text, runs =>
+        {
+            var ratio = PairsPerPeak(runs[baseline]) / PairsPerPeak(runs[run]);
+            var fastest = D(runs[run], "step_seconds_median") / D(runs[baseline], "step_seconds_median");
+            return ($"{X(ratio)} at equal matmul peak (fastest runs' median step times: {X(fastest)})", pass(ratio));
+        });
+
+    /// <summary>Median over rounds of pairs/s per GFLOP/s of the run's own matmul peak.</summary>
+    private static double PairsPerPeak(JsonObject run) =>
+        Median(Rounds(run, "pairs_per_second").Zip(Rounds(run, "peak_matmul_gflops"), (pairs, peak) => pairs / peak).ToList());
+
+    private static IReadOnlyList<double> Rounds(JsonObject run, string field) =>
+        [.. ((JsonArray)run[$"{field}_by_round"]!).Select(v => v!.GetValue<double>())];
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 
     /// <summary>
     /// The bfloat16 run's loss against the float32 run's after 20 steps from the same start, at each of several

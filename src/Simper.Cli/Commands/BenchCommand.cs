@@ -41,10 +41,12 @@ public static class BenchCommand
 
         var command = new Command("bench",
             "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
-            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a measured float32 matmul peak, the CPU time stolen by other virtual machines, and resident memory. " +
-            "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i (PaLM's convention, the output head counted where it runs): " +
+            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a float32 matmul peak measured before the first timed step and after each one, " +
+            "the CPU time stolen by other virtual machines, and resident memory. " +
+            "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i: " +
             "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +
-            "T = real tokens processed (padding excluded, a shared prompt once), M = positions that predict a response token, " +
+            "T = real tokens processed (padding excluded, a shared prompt once), M = T for PaLM's model FLOPs (flops_per_step, mfu), " +
+            "M = positions that predict a response token, where alone the scorer runs the head, for the stricter count (scored_head_flops_per_step, scored_head_mfu), " +
             "L layers, d hidden size, q_i·k_i = queries × keys of each attention block (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
             "a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient; " +
             "a live reference model adds its forward pass, a third of the full formula. " +

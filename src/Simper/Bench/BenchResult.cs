@@ -17,11 +17,29 @@ public sealed record BenchResult
     public double TokensPerStep { get; init; }
     /// <summary>N of <see cref="TrainingFlops"/>, of the model before any adapters.</summary>
     public long NonEmbeddingParameters { get; init; }
-    /// <summary>Model FLOPs of a timed step (mean), policy training plus any reference forward pass.</summary>
+    /// <summary>
+    /// Model FLOPs of a timed step (mean), policy training plus any reference forward pass, in PaLM's convention: the
+    /// output head counted at every real token (<see cref="TrainingFlops"/> with M = T).
+    /// </summary>
     public double FlopsPerStep { get; init; }
+    /// <summary>
+    /// As <see cref="FlopsPerStep"/> with the head counted only at the positions that predict a response token: the
+    /// work the loss needs and the scorer does, so the stricter count.
+    /// </summary>
+    public double ScoredHeadFlopsPerStep { get; init; }
     public double AchievedGflops { get; init; }
+    /// <summary>
+    /// The float32 matmul peak (<see cref="MatmulPeak"/>, the best of <see cref="TrainingBench.PeakRepeats"/> products)
+    /// measured before the first timed step and after each one, averaged: the steps' own moments of the machine.
+    /// </summary>
     public double PeakMatmulGflops { get; init; }
+    /// <summary>The lowest and highest of those measurements: how far the machine's speed moved during the run.</summary>
+    public double PeakMatmulGflopsMin { get; init; }
+    public double PeakMatmulGflopsMax { get; init; }
+    /// <summary><see cref="AchievedGflops"/> / <see cref="PeakMatmulGflops"/>.</summary>
     public double Mfu { get; init; }
+    /// <summary>MFU from <see cref="ScoredHeadFlopsPerStep"/>.</summary>
+    public double ScoredHeadMfu { get; init; }
     /// <summary>Share of the machine's CPU time taken by other virtual machines during the timed steps (<see cref="CpuSteal"/>); null where unknown.</summary>
     public double? CpuStealFraction { get; init; }
     public long RssBeforeBytes { get; init; }
@@ -80,7 +98,11 @@ public sealed record BenchResult
             ["flops_per_step"] = FlopsPerStep,
             ["achieved_gflops"] = AchievedGflops,
             ["peak_matmul_gflops"] = PeakMatmulGflops,
+            ["peak_matmul_gflops_min"] = PeakMatmulGflopsMin,
+            ["peak_matmul_gflops_max"] = PeakMatmulGflopsMax,
             ["mfu"] = Mfu,
+            ["scored_head_flops_per_step"] = ScoredHeadFlopsPerStep,
+            ["scored_head_mfu"] = ScoredHeadMfu,
             ["cpu_steal_fraction"] = CpuStealFraction,
             ["rss_before_bytes"] = RssBeforeBytes,
             ["peak_rss_bytes"] = PeakRssBytes,

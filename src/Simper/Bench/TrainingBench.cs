@@ -21,12 +21,16 @@ namespace Simper.Bench;
 /// with freed memory returned promptly (<see cref="ProcessMemory.ReturnFreedMemoryPromptly"/>); after the warm-up
 /// steps, one forward and backward pass on the largest timed batch, without the update, gives the peak memory; then
 /// the allocator keeps freed memory for reuse as in training (<see cref="ProcessMemory.KeepFreedMemoryForReuse"/>),
-/// one more pass without the update warms it, and the timed steps follow. The passes without an update leave the
-/// weights, so the losses are those of warm-up + timed steps alone.
+/// one more pass without the update warms it, and the timed steps follow, the matmul peak measured before the first
+/// and after each (<see cref="BenchResult.PeakMatmulGflops"/>). The passes without an update leave the weights, so
+/// the losses are those of warm-up + timed steps alone.
 /// </para>
 /// </summary>
 public static class TrainingBench
 {
+    /// <summary>Timed products per peak measurement: the best of three, about a quarter of a second on a CPU.</summary>
+    public const int PeakRepeats = 3;
+
     public static BenchResult Run(BenchSettings settings)
     {
         settings.Validate();
@@ -43,8 +47,6 @@ public static class TrainingBench
 
     private static BenchResult Measure(BenchSettings settings)
     {
-        var peak = MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device);
-
         using var policy = BenchModels.Create(settings);
         policy.model.GradientCheckpointing = settings.GradientCheckpointing;
         if (settings.LoraRank > 0) BenchModels.ApplyLora(policy, settings.LoraRank);
@@ -88,6 +90,11 @@ public static class TrainingBench
         ProcessMemory.KeepFreedMemoryForReuse();
         ForwardBackward(policy, loss, largest, masters, optimizer);
 
+        // The matmul peak is measured before the first timed step and after each one, so that the steps and their
+        // denominator see the same moments of the machine: a shared host's speed drifts by half over tens of seconds,
+        // more than the difference between two implementations of a step. Its operands are made after the memory pass.
+        using var probe = new MatmulPeak(settings.PeakMatmulSize, settings.Device);
+        var peaks = new List<double> { probe.Measure(PeakRepeats) };
         var seconds = new List<double>();
         var stealBefore = CpuSteal.Read();
         foreach (var batch in timed)
@@ -95,21 +102,24 @@ public static class TrainingBench
             var clock = Stopwatch.StartNew();
             losses.Add(Step(policy, loss, batch, parameters, masters, optimizer, settings.MaxGradNorm));
             seconds.Add(clock.Elapsed.TotalSeconds);
+            peaks.Add(probe.Measure(PeakRepeats));
         }
         var steal = CpuSteal.Fraction(stealBefore, CpuSteal.Read());
-        // The best of the matmul peak measured before the model was built and after the timed steps: a peak caught
-        // during a moment of contention would flatter the MFU.
-        peak = Math.Max(peak, MatmulPeak.GigaflopsPerSecond(settings.PeakMatmulSize, device: settings.Device));
+        var peak = peaks.Average();
 
         var L = policy.Config.NumHiddenLayers;
         var d = policy.Config.HiddenSize;
         long tokens = timed.Sum(b => BenchBatches.Tokens(b, settings.Packing));
-        double flops = timed.Sum(b => TrainingFlops.Training(nonEmbedding, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing), frozen));
-        if (reference is not null)
+        var referenceParameters = reference is null ? 0 : TrainingFlops.NonEmbeddingParameters(reference); // without the policy's adapters
+        // Model FLOPs count the head at every real token (PaLM's 6·N·T); the scored-head count at the positions the loss reads.
+        double Flops(Func<IReadOnlyList<EncodedPair>, long> headPositions) => timed.Sum(b =>
         {
-            var referenceParameters = TrainingFlops.NonEmbeddingParameters(reference); // without the policy's adapters
-            flops += timed.Sum(b => TrainingFlops.Forward(referenceParameters, head, L, d, BenchBatches.Tokens(b, settings.Packing), BenchBatches.Scored(b), BenchBatches.Blocks(b, settings.Packing)));
-        }
+            var (batchTokens, blocks) = (BenchBatches.Tokens(b, settings.Packing), BenchBatches.Blocks(b, settings.Packing).ToList());
+            var policyFlops = TrainingFlops.Training(nonEmbedding, head, L, d, batchTokens, headPositions(b), blocks, frozen);
+            return reference is null ? policyFlops : policyFlops + TrainingFlops.Forward(referenceParameters, head, L, d, batchTokens, headPositions(b), blocks);
+        });
+        var flops = Flops(b => BenchBatches.Tokens(b, settings.Packing));
+        var scoredHeadFlops = Flops(BenchBatches.Scored);
         var total = seconds.Sum();
         var achieved = flops / total / 1e9;
 
@@ -127,7 +137,11 @@ public static class TrainingBench
             FlopsPerStep = flops / settings.Steps,
             AchievedGflops = achieved,
             PeakMatmulGflops = peak,
+            PeakMatmulGflopsMin = peaks.Min(),
+            PeakMatmulGflopsMax = peaks.Max(),
             Mfu = achieved / peak,
+            ScoredHeadFlopsPerStep = scoredHeadFlops / settings.Steps,
+            ScoredHeadMfu = scoredHeadFlops / total / 1e9 / peak,
             CpuStealFraction = steal,
             RssBeforeBytes = rssBefore,
             PeakRssBytes = peakRss,

@@ -13,21 +13,22 @@ public readonly record struct AttendedBlock(long Queries, long Keys);
 public readonly record struct FrozenParameters(long Body, long Head);
 
 /// <summary>
-/// Model FLOPs of one training step, in the convention of PaLM (Chowdhery et al. 2022, appendix B), which MFU uses,
-/// with the output head counted only where the loss needs it:
+/// FLOPs of one training step in the convention of PaLM (Chowdhery et al. 2022, appendix B), which MFU uses:
 /// <code>
 ///   FLOPs = 6 · (N − N_head) · T  +  6 · N_head · M  +  12 · L · d · Σ_i q_i · k_i
 /// </code>
 /// N = parameters excluding the input embedding table (a tied embedding/head matrix is counted once, as the head),
-/// N_head = V · d the output head's, T = real tokens processed (padding excluded), M = scored positions (those that
-/// predict a response token: a preference loss needs no logits at prompt positions, and the scorer computes none
-/// there), L = layers, d = hidden size, and for each attention block q_i queries over k_i keys; for an ordinary
+/// N_head = V · d the output head's, T = real tokens processed (padding excluded), M = positions at which the head is
+/// counted, L = layers, d = hidden size, and for each attention block q_i queries over k_i keys; for an ordinary
 /// sequence q_i = k_i = s_i, PaLM's 12·L·d·s_i². The 6 is 2 (forward) + 4 (backward) FLOPs per parameter per token;
-/// the attention term counts QKᵀ and attention·V without halving for the causal mask. Work that is not in the model's
-/// arithmetic is not counted: padding, recomputation under gradient checkpointing. A frozen weight (LoRA's base)
-/// still costs its forward and input-gradient products but gets no weight gradient, so it counts 4 rather than 6:
-/// F_body frozen parameters outside the head take 2 · F_body · T off, a frozen head 2 · N_head · M. A frozen reference
-/// model's forward pass is a third of the full formula: 2 · (N − N_head) · T + 2 · N_head · M + 4 · L · d · Σ q_i · k_i.
+/// the attention term counts QKᵀ and attention·V without halving for the causal mask. With M = T this is PaLM's
+/// model FLOPs, 6·N·T + attention, the figure MFU is defined with. With M = the positions that predict a response
+/// token it is the work a preference loss needs, and all the scorer computes: no logits at prompt positions.
+/// Work that is not in the model's arithmetic is not counted: padding, recomputation under gradient checkpointing.
+/// A frozen weight (LoRA's base) still costs its forward and input-gradient products but gets no weight gradient, so
+/// it counts 4 rather than 6: F_body frozen parameters outside the head take 2 · F_body · T off, a frozen head
+/// 2 · N_head · M. A frozen reference model's forward pass is a third of the full formula:
+/// 2 · (N − N_head) · T + 2 · N_head · M + 4 · L · d · Σ q_i · k_i.
 /// </summary>
 public static class TrainingFlops
 {

@@ -20,7 +20,8 @@ public class TrainingBenchTests
         var result = TrainingBench.Run(Tiny(PairPacking.Padded));
         var json = JsonNode.Parse(result.ToJson().ToJsonString())!; // as printed
         foreach (var field in new[] { "step_seconds_median", "step_seconds_min", "step_seconds_max", "pairs_per_second", "tokens_per_second",
-                     "flops_per_step", "achieved_gflops", "peak_matmul_gflops", "mfu", "rss_before_bytes", "peak_rss_bytes", "model_bytes",
+                     "flops_per_step", "achieved_gflops", "peak_matmul_gflops", "peak_matmul_gflops_min", "peak_matmul_gflops_max", "mfu",
+                     "scored_head_flops_per_step", "scored_head_mfu", "rss_before_bytes", "peak_rss_bytes", "model_bytes",
                      "non_embedding_parameters", "trainable_parameters", "total_parameters", "trainable_percent" })
             Assert.True(json[field]!.GetValue<double>() > 0, $"{field} = {json[field]}");
         Assert.True(json["activation_bytes"]!.GetValue<double>() >= 0);
@@ -30,6 +31,9 @@ public class TrainingBenchTests
         // Two pairs of 6 + 3 tokens, each prompt run twice when padded.
         Assert.Equal(36, json["tokens_per_step"]!.GetValue<double>());
         Assert.Equal(result.FlopsPerStep / result.StepSecondsMedian / 1e9, result.AchievedGflops, 6);
+        // The peak is the mean of the measurements before and after the step, the MFU's denominator.
+        Assert.InRange(result.PeakMatmulGflops, result.PeakMatmulGflopsMin, result.PeakMatmulGflopsMax);
+        Assert.Equal(result.AchievedGflops / result.PeakMatmulGflops, result.Mfu, 12);
     }
 
     [Fact]
@@ -54,10 +58,13 @@ public class TrainingBenchTests
         Assert.Equal(Math.Log(2), result.Losses[0], 5); // policy == reference at the start
         var blocks = new[] { new AttendedBlock(9, 9), new AttendedBlock(3, 9), new AttendedBlock(9, 9), new AttendedBlock(3, 9) };
         var config = ModelPresets.Tiny;
-        // The head at the 2 × (3 + 3) response tokens only.
         var head = (long)config.HiddenSize * 64;
-        var expected = TrainingFlops.Training(result.NonEmbeddingParameters, head, config.NumHiddenLayers, config.HiddenSize, 24, 12, blocks) * 4 / 3;
-        Assert.Equal(expected, result.FlopsPerStep, 1);
+        // Model FLOPs: the head at all 24 real tokens. The scored-head count: at the 2 × (3 + 3) response tokens only.
+        var model = TrainingFlops.Training(result.NonEmbeddingParameters, head, config.NumHiddenLayers, config.HiddenSize, 24, 24, blocks) * 4 / 3;
+        var scored = TrainingFlops.Training(result.NonEmbeddingParameters, head, config.NumHiddenLayers, config.HiddenSize, 24, 12, blocks) * 4 / 3;
+        Assert.Equal(model, result.FlopsPerStep, 1);
+        Assert.Equal(scored, result.ScoredHeadFlopsPerStep, 1);
+        Assert.Equal(result.Mfu * scored / model, result.ScoredHeadMfu, 12);
     }
 
     [Fact]
