@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Simper.Bench;
 using Simper.Lora;
 using Simper.Models;
 using static Simper.BenchRunner.Report;
@@ -29,7 +30,7 @@ internal static class Targets
     [
         new(1, "SimPER plain padded step MFU (6·N·T + attention) ≥ 70% of matmul peak, median over rounds", runs =>
         {
-            var mfu = Median(Rounds(runs["plain"], "mfu"));
+            var mfu = Median.Of(Rounds(runs["plain"], "mfu"));
             return ($"{Percent(mfu)} (fastest run: {Percent(D(runs["plain"], "mfu"))}; {Percent(D(runs["plain"], "scored_head_mfu"))} counting the head at scored positions only)",
                 mfu >= 0.70);
         }),
@@ -92,17 +93,10 @@ internal static class Targets
 
     /// <summary>Median over rounds of pairs/s per GFLOP/s of the run's own matmul peak.</summary>
     private static double PairsPerPeak(JsonObject run) =>
-        Median(Rounds(run, "pairs_per_second").Zip(Rounds(run, "peak_matmul_gflops"), (pairs, peak) => pairs / peak).ToList());
+        Median.Of(Rounds(run, "pairs_per_second").Zip(Rounds(run, "peak_matmul_gflops"), (pairs, peak) => pairs / peak).ToList());
 
     private static IReadOnlyList<double> Rounds(JsonObject run, string field) =>
         [.. ((JsonArray)run[$"{field}_by_round"]!).Select(v => v!.GetValue<double>())];
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
 
     /// <summary>
     /// The bfloat16 run's loss against the float32 run's after 20 steps from the same start, at each of several

@@ -25,7 +25,7 @@ public sealed class MatmulPeak : IDisposable
     }
 
     /// <summary>Best GFLOP/s over <paramref name="repeats"/> timed products.</summary>
-    public double Measure(int repeats = 3)
+    public double Measure(int repeats)
     {
         var best = double.MaxValue;
         for (var i = 0; i < repeats; i++)
@@ -35,13 +35,6 @@ public sealed class MatmulPeak : IDisposable
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return 2.0 * size * size * size / best / 1e9;
-    }
-
-    /// <summary>A probe's best of <paramref name="repeats"/> products (after one untimed one).</summary>
-    public static double GigaflopsPerSecond(int size = 2048, int repeats = 5, Device? device = null)
-    {
-        using var probe = new MatmulPeak(size, device);
-        return probe.Measure(repeats);
     }
 
     public void Dispose()

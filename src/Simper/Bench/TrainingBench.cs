@@ -127,7 +127,7 @@ public static class TrainingBench
         {
             Settings = settings,
             ModelName = settings.ModelDir ?? settings.Preset.Name,
-            StepSecondsMedian = Median(seconds),
+            StepSecondsMedian = Median.Of(seconds),
             StepSecondsMin = seconds.Min(),
             StepSecondsMax = seconds.Max(),
             PairsPerSecond = settings.Pairs * settings.Steps / total,
@@ -206,12 +206,5 @@ public static class TrainingBench
         using var start = BenchModels.FullPrecisionStart(settings);
         var weights = start?.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         return MasterWeights.For(trainable, weights);
-    }
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 }
