@@ -9,7 +9,8 @@ public static class AttentionMasks
     /// <summary>
     /// The mask for <paramref name="queryLength"/> new positions after <paramref name="pastLength"/> cached ones.
     /// <paramref name="attentionMask"/> is null, a 2-D padding mask [B, S] (1 = real token, S = past + T) or a 4-D
-    /// boolean mask [B, 1, T, S] used as given. Returns null when plain causal attention from position 0 suffices
+    /// boolean mask [B, 1, T, S] used as given. Returns null when plain causal attention from position 0 suffices (no
+    /// padding mask, or a right-padded one without cached positions, see <see cref="RightPadded"/>)
     /// (SDPA's is_causal flag then does the masking without materialising anything).
     /// </summary>
     public static Tensor? For(Tensor? attentionMask, long queryLength, long pastLength, Device device)
@@ -21,6 +22,8 @@ public static class AttentionMasks
         if (attentionMask.dim() != 2 || attentionMask.size(1) != keyLength)
             throw new ArgumentException($"attention mask has shape [{string.Join(", ", attentionMask.shape)}]; expected [B, {keyLength}] or [B, 1, {queryLength}, {keyLength}]");
 
+        if (pastLength == 0 && RightPadded(attentionMask)) return null;
+
         using var scope = torch.NewDisposeScope();
         var causal = Causal(queryLength, pastLength, device); // [T, S]
         var realKeys = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B, 1, 1, S]
@@ -29,6 +32,21 @@ public static class AttentionMasks
         // into later layers through its (masked but multiplied) value row.
         var self = Diagonal(queryLength, pastLength, device).unsqueeze(0).unsqueeze(0);
         return allowed.logical_or(self).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Whether every row of a 2-D padding mask [B, T] has its real tokens first (training batches are right-padded).
+    /// Plain causal attention is then exact at every real position, since a real query sees only earlier keys, all
+    /// real; so no mask is built and the attention can take its causal kernels (SDPA's is_causal, or
+    /// <see cref="CausalBlockAttention"/> in training). A padding position then also sees the padding before it,
+    /// where the mask would show it the real tokens and itself: its values differ, but no real position reads them
+    /// and no loss scores them.
+    /// </summary>
+    private static bool RightPadded(Tensor attentionMask)
+    {
+        using var scope = torch.NewDisposeScope();
+        var real = attentionMask.to(ScalarType.Bool); // [B, T]
+        return real.size(1) < 2 || !real[.., 1..].logical_and(real[.., ..^1].logical_not()).any().item<bool>();
     }
 
     /// <summary>[T, S]: query i (at absolute position past + i) may see keys j &lt;= past + i.</summary>

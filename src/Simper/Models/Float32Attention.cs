@@ -13,7 +13,8 @@ namespace Simper.Models;
 /// activations live only until the layer's backward pass right after) the float32 attention keeps its own graph
 /// instead, so the replayed attention is not computed a third time. Elsewhere (float32, a GPU, or bfloat16 where
 /// <see cref="Runtime.Bfloat16Kernels.Native"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
-/// scaled_dot_product_attention itself.
+/// scaled_dot_product_attention itself, except causal float32 and float64 training on the CPU, which takes
+/// <see cref="CausalBlockAttention"/> where that applies.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 {
@@ -25,6 +26,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
+        if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v);
         if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AppliesTo(q))
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)

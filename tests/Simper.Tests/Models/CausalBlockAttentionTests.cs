@@ -1,0 +1,110 @@
+using Simper.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Simper.Tests.Models;
+
+/// <summary>The block-causal attention node gives scaled_dot_product_attention's values and gradients.</summary>
+public class CausalBlockAttentionTests
+{
+    private static (Tensor Y, Tensor Dq, Tensor Dk, Tensor Dv) Run(Func<Tensor, Tensor, Tensor, Tensor> attend, Tensor q, Tensor k, Tensor v, Tensor g)
+    {
+        var (lq, lk, lv) = (q.detach().requires_grad_(), k.detach().requires_grad_(), v.detach().requires_grad_());
+        var y = attend(lq, lk, lv);
+        y.backward([g]);
+        return (y.detach(), lq.grad!, lk.grad!, lv.grad!);
+    }
+
+    private static double MaxGap(Tensor a, Tensor b) => (a - b).abs().max().to(ScalarType.Float64).item<double>();
+
+    // T = 2 and 37 are one block; 120 is two blocks of 60; 321 is four of 80 or 81; 512 = 8·D is the longest taken.
+    [Theory]
+    [InlineData(2, ScalarType.Float64, 1e-13)]
+    [InlineData(37, ScalarType.Float64, 1e-13)]
+    [InlineData(120, ScalarType.Float64, 1e-13)]
+    [InlineData(321, ScalarType.Float64, 1e-13)]
+    [InlineData(321, ScalarType.Float32, 2e-5)]
+    [InlineData(512, ScalarType.Float32, 2e-5)]
+    public void ValuesAndGradientsAreScaledDotProductAttentions(int t, ScalarType type, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(5);
+        Tensor Draw(params long[] shape) => torch.randn(shape, generator: generator, dtype: ScalarType.Float64).to(type);
+        // q as the attention lays it out: [B, T, NH, D] transposed to [B, NH, T, D], not contiguous.
+        var (q, k, v, g) = (Draw(2, t, 3, 64).transpose(1, 2), Draw(2, 3, t, 64), Draw(2, 3, t, 64), Draw(2, 3, t, 64));
+        Assert.True(CausalBlockAttention.Applies(q.requires_grad_(), k, v, null, causal: true));
+        q = q.detach();
+
+        var blocks = Run(CausalBlockAttention.Run, q, k, v, g);
+        var sdpa = Run((a, b, c) => nn.functional.scaled_dot_product_attention(a, b, c, null, is_casual: true), q, k, v, g);
+        Assert.True(MaxGap(blocks.Y, sdpa.Y) <= tolerance, $"values off by {MaxGap(blocks.Y, sdpa.Y)}");
+        Assert.True(MaxGap(blocks.Dq, sdpa.Dq) <= tolerance, $"dq off by {MaxGap(blocks.Dq, sdpa.Dq)}");
+        Assert.True(MaxGap(blocks.Dk, sdpa.Dk) <= tolerance, $"dk off by {MaxGap(blocks.Dk, sdpa.Dk)}");
+        Assert.True(MaxGap(blocks.Dv, sdpa.Dv) <= tolerance, $"dv off by {MaxGap(blocks.Dv, sdpa.Dv)}");
+    }
+
+    [Fact]
+    public void WithoutAGraphTheValuesAreTheSameBitForBit()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(9);
+        var (q, k, v) = (torch.randn([2, 4, 200, 32], generator: generator), torch.randn([2, 4, 200, 32], generator: generator), torch.randn([2, 4, 200, 32], generator: generator));
+        var withGraph = CausalBlockAttention.Run(q.requires_grad_(), k, v);
+        Assert.True(withGraph.requires_grad);
+        using (no_grad())
+        {
+            var without = CausalBlockAttention.Run(q, k, v);
+            Assert.False(without.requires_grad);
+            Assert.True(withGraph.detach().equal(without).all().item<bool>());
+        }
+    }
+
+    [Fact]
+    public void TwoTokensWorkedByHand()
+    {
+        using var scope = NewDisposeScope();
+        // D = 1, so the scale is 1: token 0 sees itself alone (y₀ = v₀); token 1 weighs v₀ and v₁ by
+        // softmax(q₁k₀, q₁k₁) = softmax(0, ln 3) = (1/4, 3/4), so y₁ = 0.25·2 + 0.75·6 = 5.
+        var q = torch.tensor(new[] { 0.0, 1.0 }, [1, 1, 2, 1]).requires_grad_();
+        var k = torch.tensor(new[] { 0.0, Math.Log(3) }, [1, 1, 2, 1]).requires_grad_();
+        var v = torch.tensor(new[] { 2.0, 6.0 }, [1, 1, 2, 1]).requires_grad_();
+        var y = CausalBlockAttention.Run(q, k, v);
+        Assert.Equal(new[] { 2.0, 5.0 }, y.data<double>().ToArray(), new ToleranceComparer(1e-15));
+        // d y₁ / d v = (1/4, 3/4); d y₁ / d q₁ = Σ p_j (v_j − y₁) k_j = 0.75·(6 − 5)·ln 3.
+        y.backward([torch.tensor(new[] { 0.0, 1.0 }, [1, 1, 2, 1])]);
+        Assert.Equal(new[] { 0.25, 0.75 }, v.grad!.data<double>().ToArray(), new ToleranceComparer(1e-15));
+        Assert.Equal(new[] { 0.0, 0.75 * Math.Log(3) }, q.grad!.data<double>().ToArray(), new ToleranceComparer(1e-15));
+    }
+
+    [Theory]
+    [InlineData(80, new long[] { 80 })]
+    [InlineData(320, new long[] { 80, 80, 80, 80 })]
+    [InlineData(321, new long[] { 80, 80, 80, 81 })]
+    [InlineData(30, new long[] { 30 })]
+    public void QueryBlocksCoverEveryRowOnce(int t, long[] rows)
+    {
+        var blocks = CausalBlockAttention.Blocks(t).ToList();
+        Assert.Equal(rows, blocks.Select(b => b.Rows));
+        Assert.Equal(Enumerable.Range(0, rows.Length).Select(i => rows.Take(i).Sum()), blocks.Select(b => b.Start));
+    }
+
+    [Fact]
+    public void TakesOnlyCausalSelfAttentionWithinEightHeadDimensions()
+    {
+        using var scope = NewDisposeScope();
+        Tensor Qkv(long t, ScalarType type = ScalarType.Float32) => torch.zeros([1, 2, t, 16], dtype: type).requires_grad_();
+        var (q, k, v) = (Qkv(128), Qkv(128), Qkv(128));
+        Assert.True(CausalBlockAttention.Applies(q, k, v, null, causal: true));
+        Assert.False(CausalBlockAttention.Applies(q, k, v, null, causal: false));
+        Assert.False(CausalBlockAttention.Applies(q, k, v, torch.ones([1, 1, 128, 128], dtype: ScalarType.Bool), causal: false));
+        Assert.False(CausalBlockAttention.Applies(Qkv(129), Qkv(129), Qkv(129), null, causal: true)); // T > 8·D: flash attention's memory
+        Assert.False(CausalBlockAttention.Applies(Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), null, causal: true));
+        Assert.False(CausalBlockAttention.Applies(Qkv(1), Qkv(8), Qkv(8), null, causal: true)); // a cached decoding step
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(double value) => 0;
+    }
+}
