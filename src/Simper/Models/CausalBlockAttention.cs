@@ -5,9 +5,10 @@ using static TorchSharp.torch.autograd;
 namespace Simper.Models;
 
 /// <summary>
-/// Causal self-attention for training on the CPU, softmax(q kᵀ / √D + causal) v, as one autograd node that skips
-/// most of the masked half. The queries are cut into blocks of about <see cref="BlockRows"/> rows; block j attends
-/// only the keys up to its last row, so the products cover 5/8 of the full T × T scores at T = 320 (4 blocks)
+/// Causal self-attention on the CPU, softmax(q kᵀ / √D + causal) v, as one autograd node that skips most of the
+/// masked half; also attention under a mask that lets no query see a later key (sequences packed into one row, a
+/// prompt shared by two responses). The queries are cut into blocks of about <see cref="BlockRows"/> rows; block j
+/// attends only the keys up to its last row, so the products cover 5/8 of the full T × T scores at T = 320 (4 blocks)
 /// instead of all of them, in batched GEMMs that run near the matmul peak. The forward pass keeps each block's
 /// probabilities P for the backward pass, which then needs no recomputation:
 /// dV = Pᵀ dO, dP = dO Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = dS K / √D, dK = dSᵀ Q / √D.
@@ -31,53 +32,77 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
     public const int BlockRows = 80;
 
     /// <summary>
-    /// Whether attention over q [B, H, T, D] and k, v [B, H, S, D] should take this node: causal self-attention
-    /// (S = T, no mask) in float32 or float64 on the CPU, and T ≤ 8·D. Without a backward pass to come it computes the
+    /// Whether attention over q [B, H, T, D] and k, v [B, H, S, D] should take this node: self-attention (S = T),
+    /// causal or under a mask within causal (<see cref="WithinCausal"/>), in float32 or float64 on the CPU, T ≤ 8·D. Without a backward pass to come it computes the
     /// same values without keeping anything, so a forward pass gives the same numbers with and without a graph
     /// (gradient checkpointing's first pass has none, its replay has one).
     /// </summary>
     public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
-        if (mask is not null || !causal || q.device_type != DeviceType.CPU || q.dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
+        if (q.device_type != DeviceType.CPU || q.dtype is not (ScalarType.Float32 or ScalarType.Float64) || q.dim() != 4) return false;
         long t = q.size(-2), d = q.size(-1);
-        return q.dim() == 4 && k.size(-2) == t && v.size(-2) == t && t > 1 && t <= 8 * d;
+        if (k.size(-2) != t || v.size(-2) != t || t < 2 || t > 8 * d) return false;
+        return mask is null ? causal : !causal && WithinCausal(mask, q.size(0), t);
     }
 
-    /// <summary>q, k, v [B, H, T, D] of one dtype; returns [B, H, T, D].</summary>
-    public static Tensor Run(Tensor q, Tensor k, Tensor v)
+    /// <summary>
+    /// Whether a boolean mask [B or 1, 1, T, T] (true = may attend) lets no query see a later key, so that the blocks'
+    /// skipped keys are masked anyway, and lets every query see some key (a query that sees none keeps SDPA's answer).
+    /// Packed rows with several sequences, and a shared prompt with its two responses, have such masks.
+    /// </summary>
+    private static bool WithinCausal(Tensor mask, long batch, long t)
     {
-        if (torch.is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad)) return apply(q, k, v);
+        if (mask.dtype != ScalarType.Bool || mask.dim() != 4 || mask.size(1) != 1 || mask.size(2) != t || mask.size(3) != t) return false;
+        if (mask.size(0) != 1 && mask.size(0) != batch) return false;
         using var scope = NewDisposeScope();
-        return Attend(q, k, v, null).MoveToOuterDisposeScope();
+        return !mask.triu(1).any().item<bool>() && mask.any(-1).all().item<bool>();
+    }
+
+    /// <summary>
+    /// q, k, v [B, H, T, D] of one dtype, and a boolean <paramref name="mask"/> [B or 1, 1, T, T] (true = may attend)
+    /// that <see cref="Applies"/> accepted, or null for causal masking; returns [B, H, T, D].
+    /// </summary>
+    public static Tensor Run(Tensor q, Tensor k, Tensor v, Tensor? mask = null)
+    {
+        using var scope = NewDisposeScope();
+        var bias = mask is null ? null : torch.zeros(mask.shape, dtype: q.dtype, device: q.device).masked_fill_(mask.logical_not(), double.NegativeInfinity);
+        if (torch.is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad))
+            return (bias is null ? apply(q, k, v) : apply(q, k, v, bias)).MoveToOuterDisposeScope();
+        return Attend(q, k, v, bias, null).MoveToOuterDisposeScope();
     }
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var (q, k, v) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2]);
+        var bias = vars.Length > 3 ? (Tensor)vars[3] : null;
         using var scope = NewDisposeScope();
         var kept = new List<Tensor>();
-        var output = Attend(q, k, v, kept);
+        var output = Attend(q, k, v, bias, kept);
         // The saved tensors are read after this method returns: they stay in the caller's scope.
         foreach (var tensor in kept) tensor.MoveToOuterDisposeScope();
         ctx.save_for_backward(kept);
-        ctx.save_data(nameof(Shape), new Shape(q.size(0), q.size(1), q.size(2), q.size(3)));
+        ctx.save_data(nameof(Shape), new Shape(q.size(0), q.size(1), q.size(2), q.size(3), bias is not null));
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The attention output [B, H, T, D]; adds q, k, v [BH, T, D] and each block's P to <paramref name="kept"/> if given.</summary>
-    private static Tensor Attend(Tensor q, Tensor k, Tensor v, List<Tensor>? kept)
+    /// <summary>
+    /// The attention output [B, H, T, D] under an additive <paramref name="bias"/> [B or 1, 1, T, T] (0 or −∞), or
+    /// causal masking when it is null; adds q, k, v [BH, T, D] and each block's P to <paramref name="kept"/> if given.
+    /// </summary>
+    private static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? bias, List<Tensor>? kept)
     {
         long b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
         using var noGrad = torch.no_grad(); // the node's own backward pass follows, not the ops inside it
         var (qs, ks, vs) = (Rows(q), Rows(k), Rows(v)); // [BH, T, D]
         var scaled = qs.mul(1.0 / Math.Sqrt(d));
-        var causalBias = torch.full(t, t, double.NegativeInfinity, dtype: q.dtype, device: q.device).triu_(1); // [T, T]: −∞ above the diagonal
+        using var causalBias = bias is null ? torch.full(t, t, double.NegativeInfinity, dtype: q.dtype, device: q.device).triu_(1) : null; // [T, T]: −∞ above the diagonal
         var outputs = new List<Tensor>();
         foreach (var (start, rows) in Blocks(t))
         {
             var keys = start + rows; // the block's last row attends keys 0 .. keys − 1
-            var scores = torch.bmm(scaled.narrow(1, start, rows), ks.narrow(1, 0, keys).transpose(1, 2)) // [BH, rows, keys]
-                .add_(causalBias.narrow(0, start, rows).narrow(1, 0, keys));
+            var scores = torch.bmm(scaled.narrow(1, start, rows), ks.narrow(1, 0, keys).transpose(1, 2)); // [BH, rows, keys]
+            if (causalBias is not null) scores.add_(causalBias.narrow(0, start, rows).narrow(1, 0, keys));
+            else scores.view(b, h, rows, keys).add_(bias!.narrow(2, start, rows).narrow(3, 0, keys)); // [B or 1, 1, rows, keys]
             var p = scores.softmax(-1);
             kept?.Add(p);
             outputs.Add(torch.bmm(p, vs.narrow(1, 0, keys))); // [BH, rows, D]
@@ -118,6 +143,7 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
             ReturnedGradients.Hand(torch.cat(dQ, 1).mul_(scale).view(size)),
             ReturnedGradients.Hand(dK.mul_(scale).view(size)),
             ReturnedGradients.Hand(dV.view(size)),
+            .. (shape.Masked ? new Tensor[] { null! } : []), // the mask's bias
         ];
     }
 
@@ -135,5 +161,5 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         }
     }
 
-    private sealed record Shape(long B, long H, long T, long D);
+    private sealed record Shape(long B, long H, long T, long D, bool Masked);
 }

@@ -26,7 +26,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
-        if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v);
+        if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v, mask);
         if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AppliesTo(q))
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)

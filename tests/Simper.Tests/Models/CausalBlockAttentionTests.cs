@@ -35,8 +35,33 @@ public class CausalBlockAttentionTests
         Assert.True(CausalBlockAttention.Applies(q.requires_grad_(), k, v, null, causal: true));
         q = q.detach();
 
-        var blocks = Run(CausalBlockAttention.Run, q, k, v, g);
+        var blocks = Run((a, b, c) => CausalBlockAttention.Run(a, b, c), q, k, v, g);
         var sdpa = Run((a, b, c) => nn.functional.scaled_dot_product_attention(a, b, c, null, is_casual: true), q, k, v, g);
+        Assert.True(MaxGap(blocks.Y, sdpa.Y) <= tolerance, $"values off by {MaxGap(blocks.Y, sdpa.Y)}");
+        Assert.True(MaxGap(blocks.Dq, sdpa.Dq) <= tolerance, $"dq off by {MaxGap(blocks.Dq, sdpa.Dq)}");
+        Assert.True(MaxGap(blocks.Dk, sdpa.Dk) <= tolerance, $"dk off by {MaxGap(blocks.Dk, sdpa.Dk)}");
+        Assert.True(MaxGap(blocks.Dv, sdpa.Dv) <= tolerance, $"dv off by {MaxGap(blocks.Dv, sdpa.Dv)}");
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float64, 1e-13)]
+    [InlineData(ScalarType.Float32, 2e-5)]
+    public void UnderAMaskWithinCausalValuesAndGradientsAreScaledDotProductAttentions(ScalarType type, double tolerance)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(7);
+        Tensor Draw(params long[] shape) => torch.randn(shape, generator: generator, dtype: ScalarType.Float64).to(type);
+        var (q, k, v, g) = (Draw(2, 3, 250, 32), Draw(2, 3, 250, 32), Draw(2, 3, 250, 32), Draw(2, 3, 250, 32));
+        // Row 0: a prompt of 150 tokens shared by two responses of 50 (the second does not see the first);
+        // row 1: sequences of 100 and 150 packed back to back.
+        var mask = torch.ones(250, 250, dtype: ScalarType.Bool).tril().unsqueeze(0).repeat(2, 1, 1); // [2, T, T]
+        mask[0, TensorIndex.Slice(200, 250), TensorIndex.Slice(150, 200)] = torch.tensor(false);
+        mask[1, TensorIndex.Slice(100, 250), TensorIndex.Slice(0, 100)] = torch.tensor(false);
+        mask = mask.unsqueeze(1); // [2, 1, T, T]
+        Assert.True(CausalBlockAttention.Applies(q, k, v, mask, causal: false));
+
+        var blocks = Run((a, b, c) => CausalBlockAttention.Run(a, b, c, mask), q, k, v, g);
+        var sdpa = Run((a, b, c) => nn.functional.scaled_dot_product_attention(a, b, c, mask), q, k, v, g);
         Assert.True(MaxGap(blocks.Y, sdpa.Y) <= tolerance, $"values off by {MaxGap(blocks.Y, sdpa.Y)}");
         Assert.True(MaxGap(blocks.Dq, sdpa.Dq) <= tolerance, $"dq off by {MaxGap(blocks.Dq, sdpa.Dq)}");
         Assert.True(MaxGap(blocks.Dk, sdpa.Dk) <= tolerance, $"dk off by {MaxGap(blocks.Dk, sdpa.Dk)}");
@@ -96,7 +121,12 @@ public class CausalBlockAttentionTests
         var (q, k, v) = (Qkv(128), Qkv(128), Qkv(128));
         Assert.True(CausalBlockAttention.Applies(q, k, v, null, causal: true));
         Assert.False(CausalBlockAttention.Applies(q, k, v, null, causal: false));
-        Assert.False(CausalBlockAttention.Applies(q, k, v, torch.ones([1, 1, 128, 128], dtype: ScalarType.Bool), causal: false));
+        var causalMask = torch.ones(128, 128, dtype: ScalarType.Bool).tril().view(1, 1, 128, 128);
+        Assert.True(CausalBlockAttention.Applies(q, k, v, causalMask, causal: false));
+        Assert.False(CausalBlockAttention.Applies(q, k, v, torch.ones([1, 1, 128, 128], dtype: ScalarType.Bool), causal: false)); // later keys seen
+        var blind = causalMask.clone();
+        blind[0, 0, 0, 0] = torch.tensor(false); // query 0 sees no key
+        Assert.False(CausalBlockAttention.Applies(q, k, v, blind, causal: false));
         Assert.False(CausalBlockAttention.Applies(Qkv(129), Qkv(129), Qkv(129), null, causal: true)); // T > 8·D: flash attention's memory
         Assert.False(CausalBlockAttention.Applies(Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), null, causal: true));
         Assert.False(CausalBlockAttention.Applies(Qkv(1), Qkv(8), Qkv(8), null, causal: true)); // a cached decoding step
