@@ -19,7 +19,8 @@ internal static class Report
             $"as timeit keeps the minimum), and *pairs/s by round* all of them, each with the matmul peak its run measured. " +
             "The targets that compare speeds divide each run's pairs/s by that peak, take the median over rounds, and compare the medians: " +
             "two runs in different processes meet this host at different speeds, and the peak measured at the same moments as the steps " +
-            "brings them to one (the fastest runs' plain ratio is shown beside it). The MFU target takes the median over rounds as well. The loss checks ran once. {Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
+            "brings them to one (the fastest runs' plain ratio is shown beside it). The MFU target takes the median over rounds as well. The loss checks ran once. " +
+            $"{Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the float32 matmul peak the same process reached at the same moments: the best of three 2048² products, " +
             "measured before the first timed step and after each one, averaged (the lowest and highest in brackets), because this host's " +
             "speed drifts by half over tens of seconds, more than a step's overheads. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
