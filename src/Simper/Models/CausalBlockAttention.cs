@@ -78,9 +78,10 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         using var scope = NewDisposeScope();
         var kept = new List<Tensor>();
         var output = Attend(q, k, v, bias, kept);
-        // The saved tensors are read after this method returns: they stay in the caller's scope.
-        foreach (var tensor in kept) tensor.MoveToOuterDisposeScope();
-        ctx.save_for_backward(kept);
+        // Kept out of ctx.save_for_backward: TorchSharp's custom nodes hold their saved variables until the whole
+        // graph is freed, so every layer's P would stay resident to the end of the backward pass. The backward pass
+        // below frees them as soon as it has used them.
+        ctx.save_data(nameof(Saved), new Saved([.. kept.Select(t => t.DetachFromDisposeScope())]));
         ctx.save_data(nameof(Shape), new Shape(q.size(0), q.size(1), q.size(2), q.size(3), bias is not null));
         return output.MoveToOuterDisposeScope();
     }
@@ -100,12 +101,14 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         foreach (var (start, rows) in Blocks(t))
         {
             var keys = start + rows; // the block's last row attends keys 0 .. keys − 1
-            var scores = torch.bmm(scaled.narrow(1, start, rows), ks.narrow(1, 0, keys).transpose(1, 2)); // [BH, rows, keys]
+            // Each block's temporaries are freed at once rather than with the scope, so they never add up.
+            using var scores = torch.bmm(scaled.narrow(1, start, rows), ks.narrow(1, 0, keys).transpose(1, 2)); // [BH, rows, keys]
             if (causalBias is not null) scores.add_(causalBias.narrow(0, start, rows).narrow(1, 0, keys));
             else scores.view(b, h, rows, keys).add_(bias!.narrow(2, start, rows).narrow(3, 0, keys)); // [B or 1, 1, rows, keys]
             var p = scores.softmax(-1);
-            kept?.Add(p);
             outputs.Add(torch.bmm(p, vs.narrow(1, 0, keys))); // [BH, rows, D]
+            if (kept is null) p.Dispose();
+            else kept.Add(p);
         }
         kept?.InsertRange(0, [qs, ks, vs]);
         return torch.cat(outputs, 1).view(b, h, t, d);
@@ -117,8 +120,8 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         var shape = (Shape)ctx.get_data(nameof(Shape));
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
-        var (q, k, v) = (saved[0], saved[1], saved[2]); // [BH, T, D]
+        using var saved = (Saved)ctx.get_data(nameof(Saved));
+        var (q, k, v) = (saved.Tensors[0], saved.Tensors[1], saved.Tensors[2]); // [BH, T, D]
         var dO = Rows(gradOutput);                       // [BH, T, D]
         var dK = torch.zeros_like(k);
         var dV = torch.zeros_like(v);
@@ -127,14 +130,16 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         foreach (var (start, rows) in Blocks(shape.T))
         {
             var keys = start + rows;
-            var p = saved[3 + block++];                 // [BH, rows, keys]
+            using var p = saved.Tensors[3 + block++];   // [BH, rows, keys], freed once used
             var dOBlock = dO.narrow(1, start, rows);    // [BH, rows, D]
-            dV.narrow(1, 0, keys).add_(torch.bmm(p.transpose(1, 2), dOBlock));
-            var dP = torch.bmm(dOBlock, v.narrow(1, 0, keys).transpose(1, 2)); // [BH, rows, keys]
+            using (var dVBlock = torch.bmm(p.transpose(1, 2), dOBlock)) dV.narrow(1, 0, keys).add_(dVBlock);
+            using var dS = torch.bmm(dOBlock, v.narrow(1, 0, keys).transpose(1, 2)); // [BH, rows, keys]: dP, made dS in place
             // rowsum(P ⊙ dP) = dO · output, row by row: the softmax's backward pass without the output kept.
-            var dS = dP.sub_((p * dP).sum(-1, keepdim: true)).mul_(p);
+            using (var products = p * dS)
+            using (var rowSums = products.sum(-1, keepdim: true))
+                dS.sub_(rowSums).mul_(p);
             dQ.Add(torch.bmm(dS, k.narrow(1, 0, keys)));
-            dK.narrow(1, 0, keys).add_(torch.bmm(dS.transpose(1, 2), q.narrow(1, start, rows)));
+            using (var dKBlock = torch.bmm(dS.transpose(1, 2), q.narrow(1, start, rows))) dK.narrow(1, 0, keys).add_(dKBlock);
         }
         var scale = 1.0 / Math.Sqrt(shape.D);
         long[] size = [shape.B, shape.H, shape.T, shape.D];
@@ -162,4 +167,18 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
     }
 
     private sealed record Shape(long B, long H, long T, long D, bool Masked);
+
+    /// <summary>
+    /// q, k, v [BH, T, D] and each block's P, owned by the node until its backward pass frees them (a node's
+    /// backward pass runs once: the trainer never retains a graph).
+    /// </summary>
+    private sealed class Saved(Tensor[] tensors) : IDisposable
+    {
+        public Tensor[] Tensors { get; } = tensors;
+
+        public void Dispose()
+        {
+            foreach (var tensor in Tensors) tensor.Dispose();
+        }
+    }
 }
