@@ -13,7 +13,7 @@ namespace Simper.Models;
 /// activations live only until the layer's backward pass right after) the float32 attention keeps its own graph
 /// instead, so the replayed attention is not computed a third time. Elsewhere (float32, a GPU, or bfloat16 where
 /// <see cref="Runtime.Bfloat16Kernels.Native"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
-/// scaled_dot_product_attention itself, except causal float32 and float64 training on the CPU, which takes
+/// scaled_dot_product_attention itself, except causal float32 and float64 attention on the CPU, which takes
 /// <see cref="CausalBlockAttention"/> where that applies.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
