@@ -78,10 +78,8 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         using var scope = NewDisposeScope();
         var kept = new List<Tensor>();
         var output = Attend(q, k, v, bias, kept);
-        // Kept out of ctx.save_for_backward: TorchSharp's custom nodes hold their saved variables until the whole
-        // graph is freed, so every layer's P would stay resident to the end of the backward pass. The backward pass
-        // below frees them as soon as it has used them.
-        ctx.save_data(nameof(Saved), new Saved([.. kept.Select(t => t.DetachFromDisposeScope())]));
+        // Not ctx.save_for_backward, which would keep every layer's P to the end of the backward pass.
+        ctx.save_data(nameof(SavedUntilBackward), new SavedUntilBackward(kept));
         ctx.save_data(nameof(Shape), new Shape(q.size(0), q.size(1), q.size(2), q.size(3), bias is not null));
         return output.MoveToOuterDisposeScope();
     }
@@ -120,7 +118,7 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         var shape = (Shape)ctx.get_data(nameof(Shape));
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using var saved = (Saved)ctx.get_data(nameof(Saved));
+        using var saved = (SavedUntilBackward)ctx.get_data(nameof(SavedUntilBackward));
         var (q, k, v) = (saved.Tensors[0], saved.Tensors[1], saved.Tensors[2]); // [BH, T, D]
         var dO = Rows(gradOutput);                       // [BH, T, D]
         var dK = torch.zeros_like(k);
@@ -167,18 +165,4 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
     }
 
     private sealed record Shape(long B, long H, long T, long D, bool Masked);
-
-    /// <summary>
-    /// q, k, v [BH, T, D] and each block's P, owned by the node until its backward pass frees them (a node's
-    /// backward pass runs once: the trainer never retains a graph).
-    /// </summary>
-    private sealed class Saved(Tensor[] tensors) : IDisposable
-    {
-        public Tensor[] Tensors { get; } = tensors;
-
-        public void Dispose()
-        {
-            foreach (var tensor in Tensors) tensor.Dispose();
-        }
-    }
 }
