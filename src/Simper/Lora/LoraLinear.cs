@@ -32,6 +32,15 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <summary>When false the adapter is bypassed and the layer computes the base projection alone.</summary>
     public bool AdapterEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether a projection of 16-bit weights that multiplies in float32 (<see cref="Float32Linear.Applies"/>) returns
+    /// its float32 product as it is, unrounded. Set on the projections whose output only the float32 residual stream
+    /// reads (o_proj and down_proj, see <see cref="LlamaModel.ResidualType"/>): rounding each layer's update to 8 bits
+    /// before adding it to the stream would cost precision and save nothing, since no node keeps that output.
+    /// Native 16-bit GEMMs (a GPU, AMX) return their own dtype either way.
+    /// </summary>
+    public bool WidensOutput { get; init; }
+
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias, Device? device = null, ScalarType dtype = ScalarType.Float32)
         : base(nameof(LoraLinear))
     {
@@ -56,8 +65,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         long[] outputShape = [.. x.shape[..^1], OutFeatures];
         var rows = x.reshape(-1, InFeatures); // [N, in]
         if (lora_A is not null && lora_B is not null && AdapterEnabled && CanMerge)
-            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale).view(outputShape).MoveToOuterDisposeScope();
-        var result = Float32Linear.Applies(weight) ? Float32Linear.Run(rows, weight, bias) : nn.functional.linear(rows, weight, bias); // [N, out]
+            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
+        var result = Float32Linear.Applies(weight) ? Float32Linear.Run(rows, weight, bias, wideOutput: WidensOutput) : nn.functional.linear(rows, weight, bias); // [N, out]
         if (lora_A is null || lora_B is null || !AdapterEnabled) return result.view(outputShape).MoveToOuterDisposeScope();
 
         // As PEFT: the input is cast to the adapter's dtype and the update is added at that precision.
@@ -84,9 +93,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         long[] outputShape = [.. x.shape[..^1], OutFeatures];
         var rows = x.reshape(-1, InFeatures); // [N, in]
         if (lora_A is null || lora_B is null || !AdapterEnabled)
-            return Float32Linear.Run(rows, weight, bias, computeOutput: false).view(outputShape).MoveToOuterDisposeScope();
+            return Float32Linear.Run(rows, weight, bias, computeOutput: false, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
         if (CanMerge)
-            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, computeOutput: false).view(outputShape).MoveToOuterDisposeScope();
+            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, computeOutput: false, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
         return forward(x).MoveToOuterDisposeScope();
     }
 

@@ -21,10 +21,14 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
     /// <summary>
     /// x [N, in], base weight [out, in] and bias [out] or null (frozen), adapter A [r, in] and B [out, r]; returns [N, out].
     /// With <paramref name="computeOutput"/> false the output's values are left unset and the forward GEMM skipped;
-    /// the backward pass is the same (see <see cref="Float32Linear.Run"/>).
+    /// the backward pass is the same (see <see cref="Float32Linear.Run"/>). With <paramref name="wideOutput"/> the
+    /// product keeps the compute dtype rather than x's (see <see cref="LoraLinear.WidensOutput"/>).
     /// </summary>
-    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, Tensor a, Tensor b, double scale, bool computeOutput = true) =>
-        bias is null ? apply(x, weight, a, b, new Settings(scale, false, computeOutput)) : apply(x, weight, a, b, bias, new Settings(scale, true, computeOutput));
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, Tensor a, Tensor b, double scale, bool computeOutput = true, bool wideOutput = false)
+    {
+        var settings = new Settings(scale, bias is not null, computeOutput, wideOutput);
+        return bias is null ? apply(x, weight, a, b, settings) : apply(x, weight, a, b, bias, settings);
+    }
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
@@ -33,12 +37,13 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         var bias = settings.HasBias ? (Tensor)vars[4] : null;
         ctx.save_for_backward([x, weight, a, b]);
         ctx.save_data(nameof(Settings), settings with { InputNeedsGrad = x.requires_grad });
-        if (!settings.ComputeOutput) return torch.empty(x.size(0), weight.size(0), dtype: x.dtype, device: x.device);
+        var type = a.dtype;
+        var outputType = settings.WideOutput ? type : x.dtype;
+        if (!settings.ComputeOutput) return torch.empty(x.size(0), weight.size(0), dtype: outputType, device: x.device);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
-        var type = a.dtype;
         var product = nn.functional.linear(x.to(type), Merged(weight, a, b, settings.Scale), bias?.to(type)); // [N, out]
-        return product.to(x.dtype).MoveToOuterDisposeScope();
+        return product.to(outputType).MoveToOuterDisposeScope();
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
@@ -68,5 +73,5 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
             ? torch.addmm(weight, b, a, beta: 1, alpha: (float)scale)
             : weight.to(a.dtype).addmm_(b, a, beta: 1, alpha: (float)scale);
 
-    private sealed record Settings(double Scale, bool HasBias, bool ComputeOutput, bool InputNeedsGrad = true);
+    private sealed record Settings(double Scale, bool HasBias, bool ComputeOutput, bool WideOutput, bool InputNeedsGrad = true);
 }

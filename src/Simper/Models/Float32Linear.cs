@@ -30,24 +30,27 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>
     /// false the output's values are left unset and its GEMM skipped, while its backward pass stays exact: for a
     /// replay whose output nothing reads but whose gradients are wanted (<see cref="LlamaMLP.ForwardForBackward"/>).
+    /// With <paramref name="wideOutput"/> the product is returned as computed, in float32, not rounded to x's dtype:
+    /// for a projection whose output only a float32 residual stream reads (see <see cref="Lora.LoraLinear.WidensOutput"/>).
     /// </summary>
-    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, bool computeOutput = true) =>
-        bias is null ? apply(x, weight, computeOutput) : apply(x, weight, bias, computeOutput);
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, bool computeOutput = true, bool wideOutput = false) =>
+        bias is null ? apply(x, weight, new Output(computeOutput, wideOutput)) : apply(x, weight, bias, new Output(computeOutput, wideOutput));
 
     public override Tensor forward(AutogradContext ctx, params object[] vars)
     {
         var (x, weight, bias) = ((Tensor)vars[0], (Tensor)vars[1], vars.Length > 3 ? (Tensor)vars[2] : null);
-        var computeOutput = (bool)vars[^1];
+        var output = (Output)vars[^1];
         ctx.save_for_backward([x, weight]);
         // Which gradients the backward pass owes: a frozen weight (LoRA's base) needs none, and its GEMM is skipped.
         // The compute type is fixed here, so the backward pass multiplies as the forward pass did.
         var type = ComputeType(weight);
         ctx.save_data(nameof(Needs), new Needs(x.requires_grad, weight.requires_grad, bias?.requires_grad, type));
-        if (!computeOutput) return torch.empty(x.size(0), weight.size(0), dtype: x.dtype, device: x.device);
+        var outputType = output.Wide ? type : x.dtype;
+        if (!output.Compute) return torch.empty(x.size(0), weight.size(0), dtype: outputType, device: x.device);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad(); // the node's own backward follows, not the ops inside it
         var product = nn.functional.linear(x.to(type), weight.to(type), bias?.to(type)); // [N, out]
-        return product.to(x.dtype).MoveToOuterDisposeScope();
+        return product.to(outputType).MoveToOuterDisposeScope();
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
@@ -66,12 +69,15 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
             needs.Weight ? ReturnedGradients.Hand(gradient.t().matmul(x.to(type)).to(weight.dtype)) : null!, // [out, in]
         };
         if (needs.Bias is { } bias) grads.Add(bias ? ReturnedGradients.Hand(gradient.sum(dim: 0).to(weight.dtype)) : null!); // [out]
-        grads.Add(null!); // computeOutput
+        grads.Add(null!); // the output settings
         return grads;
     }
 
     /// <summary>float32 where <see cref="Applies"/>, the weight's own dtype otherwise.</summary>
     private static ScalarType ComputeType(Tensor weight) => Applies(weight) ? ScalarType.Float32 : weight.dtype;
+
+    /// <summary>Whether the output's values are computed, and whether they keep the compute dtype.</summary>
+    private sealed record Output(bool Compute, bool Wide);
 
     private sealed record Needs(bool Input, bool Weight, bool? Bias, ScalarType Type);
 }

@@ -22,7 +22,7 @@ public sealed class LlamaAttention : nn.Module
         q_proj = new LoraLinear(config.HiddenSize, numHeads * headDim, config.QkvBias, device, dtype);
         k_proj = new LoraLinear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
         v_proj = new LoraLinear(config.HiddenSize, numKvHeads * headDim, config.QkvBias, device, dtype);
-        o_proj = new LoraLinear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype);
+        o_proj = new LoraLinear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype) { WidensOutput = true };
         register_module(nameof(q_proj), q_proj);
         register_module(nameof(k_proj), k_proj);
         register_module(nameof(v_proj), v_proj);

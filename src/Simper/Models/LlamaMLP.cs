@@ -16,7 +16,7 @@ public sealed class LlamaMLP : nn.Module<Tensor, Tensor>
         var bias = config.MlpHasBias;
         gate_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
         up_proj = new LoraLinear(config.HiddenSize, config.IntermediateSize, bias, device, dtype);
-        down_proj = new LoraLinear(config.IntermediateSize, config.HiddenSize, bias, device, dtype);
+        down_proj = new LoraLinear(config.IntermediateSize, config.HiddenSize, bias, device, dtype) { WidensOutput = true };
         register_module(nameof(gate_proj), gate_proj);
         register_module(nameof(up_proj), up_proj);
         register_module(nameof(down_proj), down_proj);

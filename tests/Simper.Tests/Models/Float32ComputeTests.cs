@@ -65,6 +65,56 @@ public class Float32ComputeTests
         Assert.False(Float32Linear.Applies(randn(2, 4)));
     }
 
+    [Fact]
+    public void WideOutputIsTheUnroundedFloat32Product()
+    {
+        using var kernels = Bfloat16Kernels.Use(native: false);
+        using var scope = NewDisposeScope();
+        using var g = new Generator(8);
+        var (x, w) = (Leaf(g, 5, 8), Leaf(g, 6, 8));
+        var upstream = randn([5, 6], generator: g); // float32, as the residual stream hands it back
+        var y = Float32Linear.Run(x, w, null, wideOutput: true); // [5, 6]
+        y.backward([upstream]);
+
+        var (xf, wf) = Widened(x, w) switch { var a => (a[0], a[1]) };
+        var reference = nn.functional.linear(xf, wf);
+        reference.backward([upstream]);
+        AssertSame(reference.detach(), y.detach(), "output");
+        Assert.False(y.detach().equal(y.detach().to(BF16).to(ScalarType.Float32)).all().item<bool>()); // not on the bfloat16 grid
+        AssertSame(xf.grad!.to(BF16), x.grad!, "input gradient");
+        AssertSame(wf.grad!.to(BF16), w.grad!, "weight gradient");
+    }
+
+    [Theory]
+    [InlineData(false, ScalarType.Float32)]
+    [InlineData(true, BF16)]
+    public void AttentionAndMlpHandTheResidualStreamTheirFloat32Products(bool native, ScalarType expected)
+    {
+        using var kernels = Bfloat16Kernels.Use(native);
+        using var scope = NewDisposeScope();
+        using var g = new Generator(9);
+        var config = Lora.LoraTestModels.LlamaTiny();
+        var model = new LlamaForCausalLM(config, dtype: BF16);
+        var x = randn([2, 6, 32], generator: g).to(BF16); // [B, T, H]
+        using var mlpOutput = model.model.layers[0].mlp.forward(x);
+        Assert.Equal(expected, mlpOutput.dtype);
+        // q_proj's output feeds attention, not the stream: it stays bfloat16.
+        Assert.Equal(BF16, model.model.layers[0].self_attn.q_proj.forward(x).dtype);
+        Assert.Equal(expected, model.model.layers[0].self_attn.o_proj.forward(x).dtype);
+
+        // With a LoRA adapter the merged projection widens alike, and its value is the float32 product of x with W + s·B A.
+        LoraModel.Apply(model, new LoraConfig { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = ["down_proj"] });
+        Lora.LoraTestModels.RandomizeAdapters(model, seed: 10);
+        var down = model.model.layers[0].mlp.down_proj;
+        var hidden = randn([4, 48], generator: g).to(BF16);
+        using var adapted = down.forward(hidden);
+        Assert.Equal(expected, adapted.dtype);
+        if (native) return;
+        var merged = down.weight.detach().to(ScalarType.Float32) + down.Scale * down.lora_B!.weight!.detach().matmul(down.lora_A!.weight!.detach());
+        var reference = nn.functional.linear(hidden.to(ScalarType.Float32), merged, down.bias!.detach().to(ScalarType.Float32));
+        Assert.True((reference - adapted).abs().max().item<float>() < 1e-5f);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

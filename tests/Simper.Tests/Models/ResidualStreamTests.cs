@@ -18,7 +18,7 @@ public class ResidualStreamTests
         var positions = arange(4).unsqueeze(0).expand(2, 4);
         var (cos, sin) = model.model.rotary_emb.forward(positions, ScalarType.BFloat16);
 
-        // The stream by hand: embeddings widened to float32, each layer adding its bfloat16 output to the float32 sum.
+        // The stream by hand: embeddings widened to float32, each layer adding its output to the float32 sum.
         var stream = model.model.embed_tokens.forward(ids).to(ScalarType.Float32); // [B, T, H]
         foreach (var layer in model.model.layers)
         {
@@ -32,9 +32,9 @@ public class ResidualStreamTests
         Assert.True(expected.equal(hidden).all().item<bool>(),
             $"max difference {(expected.to(ScalarType.Float32) - hidden.to(ScalarType.Float32)).abs().max().item<float>()}");
 
-        // A bfloat16 sum gives other hidden states: the test tells the two apart.
+        // A stream rounded to bfloat16 after each layer gives other hidden states: the test tells the two apart.
         var rounded = model.model.embed_tokens.forward(ids);
-        foreach (var layer in model.model.layers) rounded = layer.forward(rounded, cos, sin, null, null);
+        foreach (var layer in model.model.layers) rounded = layer.forward(rounded, cos, sin, null, null).to(ScalarType.BFloat16);
         Assert.False(model.model.norm.forward(rounded).equal(hidden).all().item<bool>());
     }
 
