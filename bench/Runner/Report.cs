@@ -91,6 +91,8 @@ internal static class Report
         string.Join(", ", runs.Values.Select(r => r["bfloat16_kernels"]?.GetValue<string>() switch
         {
             "native" => "libtorch's native bfloat16 kernels (a CPU with AMX)",
+            "native-gemm" => "libtorch's native bfloat16 GEMMs; attention multiplied in float32 and rounded to bfloat16",
+            "native-attention" => "GEMMs multiplied in float32 and rounded to bfloat16; libtorch's native bfloat16 attention",
             "float32" => "multiplied in float32 and rounded to bfloat16",
             var other => other ?? "not reported",
         }).Distinct());

@@ -87,7 +87,7 @@ public sealed record BenchResult
             // libtorch's CPU kernel set for this process (see CpuKernels), null where libtorch chose by itself.
             ["cpu_kernels"] = Environment.GetEnvironmentVariable(CpuKernels.Variable),
             // How bfloat16 computes on the CPU here (see Bfloat16Kernels): libtorch's native kernels or float32 products.
-            ["bfloat16_kernels"] = Bfloat16Kernels.Native ? "native" : "float32",
+            ["bfloat16_kernels"] = Bfloat16Kernels.Describe(),
             ["step_seconds_median"] = StepSecondsMedian,
             ["step_seconds_min"] = StepSecondsMin,
             ["step_seconds_max"] = StepSecondsMax,

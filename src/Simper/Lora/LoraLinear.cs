@@ -37,7 +37,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// its float32 product as it is, unrounded. Set on the projections whose output only the float32 residual stream
     /// reads (o_proj and down_proj, see <see cref="LlamaModel.ResidualType"/>): rounding each layer's update to 8 bits
     /// before adding it to the stream would cost precision and save nothing, since no node keeps that output.
-    /// Native 16-bit GEMMs (a GPU, AMX) return their own dtype either way.
+    /// Native 16-bit GEMMs (a GPU, a CPU with avx512_bf16 or AMX) return their own dtype either way.
     /// </summary>
     public bool WidensOutput { get; init; }
 
@@ -103,7 +103,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// Whether the adapter can train as one merged projection (<see cref="MergedLoraProjection"/>): no dropout
     /// between x and A while training, a frozen base, and a computation in the adapter's own dtype — float32 or
     /// float64 weights, or 16-bit ones that multiply in float32 anyway (<see cref="Float32Linear.Applies"/>). A 16-bit
-    /// base with native kernels (a GPU, or bfloat16 on a CPU with AMX) keeps its native GEMM and adds the adapter
+    /// base with native GEMMs (a GPU, or bfloat16 on a CPU with avx512_bf16 or AMX) keeps its native GEMM and adds the adapter
     /// beside it, as PEFT does.
     /// </summary>
     private bool CanMerge =>

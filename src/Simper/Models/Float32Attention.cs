@@ -12,7 +12,7 @@ namespace Simper.Models;
 /// stays that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose
 /// activations live only until the layer's backward pass right after) the float32 attention keeps its own graph
 /// instead, so the replayed attention is not computed a third time. Elsewhere (float32, a GPU, or bfloat16 where
-/// <see cref="Runtime.Bfloat16Kernels.Native"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
+/// <see cref="Runtime.Bfloat16Kernels.NativeAttention"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
 /// scaled_dot_product_attention itself, except causal float32 and float64 attention on the CPU, which takes
 /// <see cref="CausalBlockAttention"/> where that applies.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
         if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v, mask);
-        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AppliesTo(q))
+        if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AttentionAppliesTo(q))
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)
         {

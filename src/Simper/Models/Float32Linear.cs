@@ -9,8 +9,8 @@ namespace Simper.Models;
 /// GEMM with float32 accumulation gives, at float32 GEMM speed. libtorch's CPU GEMM for bfloat16 is many times slower
 /// than its float32 one on processors without bfloat16 instructions. The backward pass multiplies in float32 as well;
 /// only the low-precision inputs are saved for it and the gradients come back in their dtype, so activation memory
-/// stays that of bfloat16. On a GPU, and for bfloat16 where <see cref="Runtime.Bfloat16Kernels.Native"/> (a CPU with
-/// AMX), the native low-precision GEMM is used instead (see <see cref="Applies"/>).
+/// stays that of bfloat16. On a GPU, and for bfloat16 where <see cref="Runtime.Bfloat16Kernels.NativeGemms"/> (a CPU
+/// with avx512_bf16 or AMX), the native low-precision GEMM is used instead (see <see cref="Applies"/>).
 /// Other weights multiply at their own precision: the node then serves as an ordinary linear layer whose
 /// forward product can be left out (<see cref="Run"/>'s <c>computeOutput</c>).
 /// </summary>
@@ -20,11 +20,11 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
 
     /// <summary>
     /// Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU, unless it is
-    /// bfloat16 and this thread uses native bfloat16 kernels (<see cref="Runtime.Bfloat16Kernels.Native"/>).
+    /// bfloat16 and this thread uses native bfloat16 GEMMs (<see cref="Runtime.Bfloat16Kernels.NativeGemms"/>).
     /// </summary>
     public static bool Applies(Tensor weight) =>
         weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU
-        && !Runtime.Bfloat16Kernels.AppliesTo(weight);
+        && !Runtime.Bfloat16Kernels.GemmsApplyTo(weight);
 
     /// <summary>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>

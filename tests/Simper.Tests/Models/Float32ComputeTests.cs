@@ -178,19 +178,42 @@ public class Float32ComputeTests
     }
 
     [Fact]
-    public void NativeIsTheDefaultExactlyOnCpusWithAmx()
+    public void NativeGemmsWithFloat32AttentionAreBothComputationsSideBySide()
+    {
+        using var kernels = Bfloat16Kernels.Use(gemms: true, attention: false);
+        using var scope = NewDisposeScope();
+        using var g = new Generator(11);
+        var w = randn([6, 8], generator: g).to(BF16);
+        var x = randn([5, 8], generator: g).to(BF16);
+        Assert.False(Float32Linear.Applies(w));
+        var layer = new LoraLinear(8, 6, hasBias: false, dtype: BF16);
+        using (no_grad()) layer.weight.copy_(w);
+        AssertSame(nn.functional.linear(x, w), layer.forward(x), "projection");
+
+        var (q, k, v) = (Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4), Leaf(g, 2, 3, 6, 4));
+        var attended = Float32Attention.Attend(q, k, v, null, causal: true);
+        var (qf, kf, vf) = Widened(q, k, v) switch { var a => (a[0], a[1], a[2]) };
+        AssertSame(nn.functional.scaled_dot_product_attention(qf, kf, vf, is_casual: true).to(BF16), attended, "attention");
+        Assert.Equal("native-gemm", Bfloat16Kernels.Describe());
+    }
+
+    [Fact]
+    public void NativeGemmsAreTheDefaultWithBfloat16InstructionsAndNativeAttentionWithAmx()
     {
         var flags = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(':')[1].Split(' ')
             : [];
-        Assert.Equal(flags.Contains("amx_bf16"), Bfloat16Kernels.NativeByDefault);
-        Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
-        using (Bfloat16Kernels.Use(native: !Bfloat16Kernels.NativeByDefault))
+        Assert.Equal(flags.Contains("avx512_bf16") || flags.Contains("amx_bf16"), Bfloat16Kernels.NativeGemmsByDefault);
+        Assert.Equal(flags.Contains("amx_bf16"), Bfloat16Kernels.NativeAttentionByDefault);
+        Assert.Equal((Bfloat16Kernels.NativeGemmsByDefault, Bfloat16Kernels.NativeAttentionByDefault), (Bfloat16Kernels.NativeGemms, Bfloat16Kernels.NativeAttention));
+        using (Bfloat16Kernels.Use(gemms: !Bfloat16Kernels.NativeGemmsByDefault, attention: !Bfloat16Kernels.NativeAttentionByDefault))
         {
-            Assert.NotEqual(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
-            using (Bfloat16Kernels.Use(native: Bfloat16Kernels.NativeByDefault)) Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
-            Assert.NotEqual(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+            Assert.NotEqual(Bfloat16Kernels.NativeGemmsByDefault, Bfloat16Kernels.NativeGemms);
+            Assert.NotEqual(Bfloat16Kernels.NativeAttentionByDefault, Bfloat16Kernels.NativeAttention);
+            using (Bfloat16Kernels.Use(native: true)) Assert.Equal("native", Bfloat16Kernels.Describe());
+            using (Bfloat16Kernels.Use(native: false)) Assert.Equal("float32", Bfloat16Kernels.Describe());
+            Assert.NotEqual(Bfloat16Kernels.NativeGemmsByDefault, Bfloat16Kernels.NativeGemms);
         }
-        Assert.Equal(Bfloat16Kernels.NativeByDefault, Bfloat16Kernels.Native);
+        Assert.Equal((Bfloat16Kernels.NativeGemmsByDefault, Bfloat16Kernels.NativeAttentionByDefault), (Bfloat16Kernels.NativeGemms, Bfloat16Kernels.NativeAttention));
     }
 }
