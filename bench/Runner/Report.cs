@@ -23,7 +23,8 @@ internal static class Report
             $"{Environment.ProcessorCount} cores. Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}. " +
             "MFU is measured against the float32 matmul peak the same process reached at the same moments: the best of three 2048² products, " +
             "measured before the first timed step and after each one, averaged (the lowest and highest in brackets), because this host's " +
-            "speed drifts by half over tens of seconds, more than a step's overheads. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
+            "speed drifts by half over tens of seconds, more than a step's overheads. A bfloat16 run whose projections are libtorch's native bfloat16 GEMMs " +
+            "takes its MFU against the peak of bfloat16 products, measured alike; the comparisons between runs still use the float32 peak. *CPU steal* is the share of the machine's CPU time the hypervisor gave to other virtual machines during the " +
             "timed steps (Linux's /proc/stat): on a shared host it is what makes one round slower than another.").AppendLine();
         md.AppendLine($"CPU: {CpuFeatures.ModelName}; native bfloat16 instructions (avx512_bf16 or amx_bf16): {(CpuFeatures.HasNativeBfloat16 ? "yes" : "no")}; bfloat16 GEMMs and attention: {Bfloat16(runs)}; libtorch's CPU kernels: {Kernels(runs)}.").AppendLine();
         md.AppendLine("FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i, N = parameters without the input embedding, " +

@@ -41,7 +41,8 @@ public static class BenchCommand
 
         var command = new Command("bench",
             "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
-            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a float32 matmul peak measured before the first timed step and after each one, " +
+            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a float32 matmul peak measured before the first timed step and after each one " +
+            "(a 16-bit model whose projections multiply natively in its dtype: against that dtype's peak, mfu_peak_dtype), " +
             "the CPU time stolen by other virtual machines, and resident memory. " +
             "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i: " +
             "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +

@@ -36,7 +36,15 @@ public sealed record BenchResult
     /// <summary>The lowest and highest of those measurements: how far the machine's speed moved during the run.</summary>
     public double PeakMatmulGflopsMin { get; init; }
     public double PeakMatmulGflopsMax { get; init; }
-    /// <summary><see cref="AchievedGflops"/> / <see cref="PeakMatmulGflops"/>.</summary>
+    /// <summary>
+    /// The peak MFU divides by: <see cref="PeakMatmulGflops"/>, or for a 16-bit model whose projections multiply
+    /// natively in its dtype (a GPU, bfloat16 on a CPU with bfloat16 instructions) the peak of products in that dtype,
+    /// measured at the same moments.
+    /// </summary>
+    public double MfuPeakGflops { get; init; }
+    /// <summary>The dtype of the products behind <see cref="MfuPeakGflops"/>: float32, bfloat16 or float16.</summary>
+    public string MfuPeakDtype { get; init; } = "float32";
+    /// <summary><see cref="AchievedGflops"/> / <see cref="MfuPeakGflops"/>.</summary>
     public double Mfu { get; init; }
     /// <summary>MFU from <see cref="ScoredHeadFlopsPerStep"/>.</summary>
     public double ScoredHeadMfu { get; init; }
@@ -100,6 +108,8 @@ public sealed record BenchResult
             ["peak_matmul_gflops"] = PeakMatmulGflops,
             ["peak_matmul_gflops_min"] = PeakMatmulGflopsMin,
             ["peak_matmul_gflops_max"] = PeakMatmulGflopsMax,
+            ["mfu_peak_gflops"] = MfuPeakGflops,
+            ["mfu_peak_dtype"] = MfuPeakDtype,
             ["mfu"] = Mfu,
             ["scored_head_flops_per_step"] = ScoredHeadFlopsPerStep,
             ["scored_head_mfu"] = ScoredHeadMfu,

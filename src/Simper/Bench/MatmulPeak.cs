@@ -6,7 +6,7 @@ namespace Simper.Bench;
 
 /// <summary>
 /// The attainable matmul throughput of this process on its current libtorch threads: the best of several n×n
-/// float32 matmuls, at 2·n³ FLOPs each. It is the denominator of MFU, measured rather than taken from a data sheet,
+/// matmuls (float32 unless told otherwise), at 2·n³ FLOPs each. It is the denominator of MFU, measured rather than taken from a data sheet,
 /// so a shared or throttled machine is compared with itself. One probe keeps its operands, so that it can be measured
 /// again and again between training steps at the cost of the products alone.
 /// </summary>
@@ -15,12 +15,12 @@ public sealed class MatmulPeak : IDisposable
     private readonly Tensor a, b; // [n, n] each
     private readonly int size;
 
-    public MatmulPeak(int size = 2048, Device? device = null)
+    public MatmulPeak(int size = 2048, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
         this.size = size;
         using var generator = new Generator(0, device ?? CPU);
-        a = randn([size, size], ScalarType.Float32, device, generator: generator);
-        b = randn([size, size], ScalarType.Float32, device, generator: generator);
+        a = randn([size, size], ScalarType.Float32, device, generator: generator).to(dtype);
+        b = randn([size, size], ScalarType.Float32, device, generator: generator).to(dtype);
         Product().Dispose(); // the first product pays for thread start-up
     }
 

@@ -94,7 +94,13 @@ public static class TrainingBench
         // denominator see the same moments of the machine: a shared host's speed drifts by half over tens of seconds,
         // more than the difference between two implementations of a step. Its operands are made after the memory pass.
         using var probe = new MatmulPeak(settings.PeakMatmulSize, settings.Device);
+        // MFU divides by the peak of the products the model's projections run: those of its own 16-bit dtype where
+        // they are native (a GPU, bfloat16 on a CPU with bfloat16 instructions), float32's otherwise. The float32 peak
+        // stays the measure of the machine's speed that runs are compared at.
+        using var ownProbe = NativeLowPrecisionGemms(settings) ? new MatmulPeak(settings.PeakMatmulSize, settings.Device, settings.Dtype) : null;
         var peaks = new List<double> { probe.Measure(PeakRepeats) };
+        var ownPeaks = new List<double>();
+        if (ownProbe is not null) ownPeaks.Add(ownProbe.Measure(PeakRepeats));
         var seconds = new List<double>();
         var stealBefore = CpuSteal.Read();
         foreach (var batch in timed)
@@ -103,9 +109,11 @@ public static class TrainingBench
             losses.Add(Step(policy, loss, batch, parameters, masters, optimizer, settings.MaxGradNorm));
             seconds.Add(clock.Elapsed.TotalSeconds);
             peaks.Add(probe.Measure(PeakRepeats));
+            if (ownProbe is not null) ownPeaks.Add(ownProbe.Measure(PeakRepeats));
         }
         var steal = CpuSteal.Fraction(stealBefore, CpuSteal.Read());
         var peak = peaks.Average();
+        var mfuPeak = ownPeaks.Count > 0 ? ownPeaks.Average() : peak;
 
         var L = policy.Config.NumHiddenLayers;
         var d = policy.Config.HiddenSize;
@@ -139,9 +147,11 @@ public static class TrainingBench
             PeakMatmulGflops = peak,
             PeakMatmulGflopsMin = peaks.Min(),
             PeakMatmulGflopsMax = peaks.Max(),
-            Mfu = achieved / peak,
+            MfuPeakGflops = mfuPeak,
+            MfuPeakDtype = DtypeNames.Name(ownProbe is null ? ScalarType.Float32 : settings.Dtype),
+            Mfu = achieved / mfuPeak,
             ScoredHeadFlopsPerStep = scoredHeadFlops / settings.Steps,
-            ScoredHeadMfu = scoredHeadFlops / total / 1e9 / peak,
+            ScoredHeadMfu = scoredHeadFlops / total / 1e9 / mfuPeak,
             CpuStealFraction = steal,
             RssBeforeBytes = rssBefore,
             PeakRssBytes = peakRss,
@@ -151,6 +161,14 @@ public static class TrainingBench
             TotalParameters = counts.Total,
             Losses = losses,
         };
+    }
+
+    /// <summary>Whether the model's projections multiply natively in its 16-bit dtype rather than in float32 (see <see cref="Float32Linear.Applies"/>).</summary>
+    private static bool NativeLowPrecisionGemms(BenchSettings settings)
+    {
+        if (settings.Dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return false;
+        using var weight = empty(1, 1, dtype: settings.Dtype, device: settings.Device);
+        return !Float32Linear.Applies(weight);
     }
 
     /// <summary>The trainer's own loss with the requested layout; a live reference model is frozen and scored alike.</summary>

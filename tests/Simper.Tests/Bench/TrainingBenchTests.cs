@@ -34,6 +34,23 @@ public class TrainingBenchTests
         // The peak is the mean of the measurements before and after the step, the MFU's denominator.
         Assert.InRange(result.PeakMatmulGflops, result.PeakMatmulGflopsMin, result.PeakMatmulGflopsMax);
         Assert.Equal(result.AchievedGflops / result.PeakMatmulGflops, result.Mfu, 12);
+        Assert.Equal("float32", json["mfu_peak_dtype"]!.GetValue<string>());
+        Assert.Equal(result.PeakMatmulGflops, json["mfu_peak_gflops"]!.GetValue<double>());
+    }
+
+    [Theory]
+    [InlineData(true, "bfloat16")]
+    [InlineData(false, "float32")]
+    public void Bfloat16MfuIsAgainstThePeakOfTheProductsItsProjectionsRun(bool nativeGemms, string peakDtype)
+    {
+        using var kernels = Runtime.Bfloat16Kernels.Use(gemms: nativeGemms, attention: false);
+        var result = TrainingBench.Run(Tiny(PairPacking.Padded) with { Dtype = ScalarType.BFloat16 });
+        Assert.Equal(peakDtype, result.MfuPeakDtype);
+        Assert.Equal(result.AchievedGflops / result.MfuPeakGflops, result.Mfu, 12);
+        // The float32 peak is measured either way: runs are compared at it.
+        Assert.InRange(result.PeakMatmulGflops, result.PeakMatmulGflopsMin, result.PeakMatmulGflopsMax);
+        if (nativeGemms) Assert.NotEqual(result.PeakMatmulGflops, result.MfuPeakGflops);
+        else Assert.Equal(result.PeakMatmulGflops, result.MfuPeakGflops);
     }
 
     [Fact]
