@@ -93,7 +93,6 @@ internal static class Report
         {
             "native" => "libtorch's native bfloat16 kernels (a CPU with AMX)",
             "native-gemm" => "libtorch's native bfloat16 GEMMs; attention multiplied in float32 and rounded to bfloat16",
-            "native-attention" => "GEMMs multiplied in float32 and rounded to bfloat16; libtorch's native bfloat16 attention",
             "float32" => "multiplied in float32 and rounded to bfloat16",
             var other => other ?? "not reported",
         }).Distinct());

@@ -7,8 +7,8 @@ namespace Simper.Bench;
 /// <summary>
 /// The attainable matmul throughput of this process on its current libtorch threads: the best of several n×n
 /// matmuls (float32 unless told otherwise), at 2·n³ FLOPs each. It is the denominator of MFU, measured rather than
-/// taken from a data sheet, so a shared or throttled machine is compared with itself. One probe keeps its operands, so that it can be measured
-/// again and again between training steps at the cost of the products alone.
+/// taken from a data sheet, so a shared or throttled machine is compared with itself. One probe keeps its operands,
+/// so that it can be measured again and again between training steps at the cost of the products alone.
 /// </summary>
 public sealed class MatmulPeak : IDisposable
 {

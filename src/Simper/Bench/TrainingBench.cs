@@ -164,12 +164,8 @@ public static class TrainingBench
     }
 
     /// <summary>Whether the model's projections multiply natively in its 16-bit dtype rather than in float32 (see <see cref="Float32Linear.Applies"/>).</summary>
-    private static bool NativeLowPrecisionGemms(BenchSettings settings)
-    {
-        if (settings.Dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return false;
-        using var weight = empty(1, 1, dtype: settings.Dtype, device: settings.Device);
-        return !Float32Linear.Applies(weight);
-    }
+    private static bool NativeLowPrecisionGemms(BenchSettings settings) =>
+        settings.Dtype is ScalarType.BFloat16 or ScalarType.Float16 && !Float32Linear.Applies(settings.Dtype, settings.Device.type);
 
     /// <summary>The trainer's own loss with the requested layout; a live reference model is frozen and scored alike.</summary>
     private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId) =>

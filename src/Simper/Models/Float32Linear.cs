@@ -22,9 +22,12 @@ public sealed class Float32Linear : SingleTensorFunction<Float32Linear>
     /// Whether a projection by this weight should multiply in float32: a 16-bit weight on the CPU, unless it is
     /// bfloat16 and this thread uses native bfloat16 GEMMs (<see cref="Runtime.Bfloat16Kernels.NativeGemms"/>).
     /// </summary>
-    public static bool Applies(Tensor weight) =>
-        weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 && weight.device_type == DeviceType.CPU
-        && !Runtime.Bfloat16Kernels.GemmsApplyTo(weight);
+    public static bool Applies(Tensor weight) => Applies(weight.dtype, weight.device_type);
+
+    /// <summary><see cref="Applies(Tensor)"/> for a weight of <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public static bool Applies(ScalarType dtype, DeviceType device) =>
+        dtype is ScalarType.BFloat16 or ScalarType.Float16 && device == DeviceType.CPU
+        && !(dtype == ScalarType.BFloat16 && Runtime.Bfloat16Kernels.NativeGemms);
 
     /// <summary>
     /// x [N, in], weight [out, in], bias [out] or null; returns [N, out] in x's dtype. With <paramref name="computeOutput"/>

@@ -11,10 +11,9 @@ namespace Simper.Runtime;
 /// <list type="bullet">
 /// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). On
 /// an AMD EPYC (Zen 5, avx512_bf16, no AMX) a bench-26m SimPER step took 0.69× float32's time with them against
-/// 1.12 to 1.15× when multiplying in float32; with AMX (Intel Xeon, Sapphire Rapids) they ran two to five times faster than
-/// float32's. SimPER's loss after 20 steps
-/// strayed from float32's alike either way (over ten starts on the AMD EPYC, mean gaps 5.4e-3 native and 5.1e-3 in
-/// float32).</item>
+/// 1.12 to 1.15× when multiplying in float32; with AMX (Intel Xeon, Sapphire Rapids) they ran two to five times
+/// faster than float32's. SimPER's loss after 20 steps strayed from float32's alike either way (over ten starts on
+/// the AMD EPYC, mean gaps 5.4e-3 native and 5.1e-3 in float32).</item>
 /// <item>Native attention is the default with AMX only: there its forward and backward pass ran 1.7 times faster than
 /// float32's, whereas without AMX libtorch's bfloat16 attention backward measured ten times slower than float32's.</item>
 /// </list>
@@ -36,11 +35,9 @@ public static class Bfloat16Kernels
     /// <summary>Whether bfloat16 attention on the CPU uses libtorch's native kernels on this thread.</summary>
     public static bool NativeAttention => chosen?.Attention ?? NativeAttentionByDefault;
 
-    /// <summary>Whether a product by <paramref name="weight"/> is a bfloat16 CPU GEMM that this thread computes natively.</summary>
-    public static bool GemmsApplyTo(torch.Tensor weight) => IsCpuBfloat16(weight) && NativeGemms;
-
     /// <summary>Whether attention on <paramref name="query"/> is bfloat16 CPU attention that this thread computes natively.</summary>
-    public static bool AttentionAppliesTo(torch.Tensor query) => IsCpuBfloat16(query) && NativeAttention;
+    public static bool AttentionAppliesTo(torch.Tensor query) =>
+        query.dtype == torch.ScalarType.BFloat16 && query.device_type == DeviceType.CPU && NativeAttention;
 
     /// <summary>The setting's name as <c>simper bench</c> reports it: native, native-gemm (attention in float32) or float32.</summary>
     public static string Describe() => (NativeGemms, NativeAttention) switch
@@ -61,8 +58,6 @@ public static class Bfloat16Kernels
         chosen = (gemms, attention);
         return restore;
     }
-
-    private static bool IsCpuBfloat16(torch.Tensor t) => t.dtype == torch.ScalarType.BFloat16 && t.device_type == DeviceType.CPU;
 
     private sealed class Choice((bool, bool)? previous) : IDisposable
     {
