@@ -9,8 +9,8 @@ namespace Simper.Lora;
 /// A LoRA layer without dropout as one autograd node: y = x (W + s·B A)ᵀ + b, the frozen base and the adapter in a
 /// single GEMM with the merged weight (rebuilt each pass from W, A and B: an [out, in] product of rank r, cheap beside
 /// the projection). The adapter's gradients need only rank-r products, dA = s·(g B)ᵀ x and dB = s·gᵀ (x Aᵀ), but each
-/// of x Aᵀ and g B reads a whole [N, in] or [N, out] activation to do little with it, so on a CPU they cost memory
-/// traffic, not FLOPs. Both therefore ride on the GEMMs that read those activations anyway: the forward GEMM runs
+/// of x Aᵀ and g B reads a whole [N, in] or [N, out] activation to do little with it, so on a CPU each costs about a
+/// pass over that activation, not its FLOPs. Both therefore ride on the GEMMs that read those activations anyway: the forward GEMM runs
 /// with A's r rows under W' (x [W'; A]ᵀ gives y and x Aᵀ), and the backward one with B's r columns beside W'
 /// (g [W' | B] gives x's gradient and g B). The unfused layer instead adds the adapter's output to the projection and
 /// its input gradient to the base's, extra passes over [N, out] and [N, in] per layer. Computes in float32 (16-bit
@@ -48,10 +48,7 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         if (settings.ComputeOutput)
         {
             // x [W'; A]ᵀ: the projection and the down product x Aᵀ that dB needs in one pass over x.
-            var stacked = torch.empty(outFeatures + rank, weight.size(1), dtype: type, device: x.device); // [out + r, in]
-            Merge(stacked.narrow(0, 0, outFeatures), weight, a, b, settings.Scale);
-            stacked.narrow(0, outFeatures, rank).copy_(a);
-            var both = nn.functional.linear(input, stacked);                // [N, out + r]
+            var both = nn.functional.linear(input, MergedWith(weight, a, b, settings.Scale, dim: 0)); // [N, out + r]
             down = both.narrow(1, outFeatures, rank).clone();               // [N, r], kept apart so `both` can go
             output = both.narrow(1, 0, outFeatures);                        // [N, out], rows strided by out + r
             if (bias is not null) output = output.add(bias.to(type));
@@ -86,10 +83,7 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         if (settings.InputNeedsGrad)
         {
             // g [W' | B]: x's gradient and g B in one pass over g.
-            var sideBySide = torch.empty(weight.size(0), inFeatures + rank, dtype: type, device: x.device); // [out, in + r]
-            Merge(sideBySide.narrow(1, 0, inFeatures), weight, a, b, settings.Scale);
-            sideBySide.narrow(1, inFeatures, rank).copy_(b);
-            var both = g.matmul(sideBySide);                                // [N, in + r]
+            var both = g.matmul(MergedWith(weight, a, b, settings.Scale, dim: 1)); // [N, in + r]
             gradX = both.narrow(1, 0, inFeatures).to(x.dtype);              // [N, in], rows strided by in + r
             up = both.narrow(1, inFeatures, rank);
         }
@@ -111,9 +105,20 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
     private static Tensor ReduceOverRows(Tensor wide, Tensor narrow) =>
         wide.size(1) > 1024 ? wide.t().matmul(narrow) : narrow.t().matmul(wide).t();
 
-    /// <summary>Writes W + s·B A into <paramref name="target"/> [out, in], in the adapter's dtype (a 16-bit W is widened).</summary>
-    private static void Merge(Tensor target, Tensor weight, Tensor a, Tensor b, double scale) =>
-        target.copy_(weight).addmm_(b, a, beta: 1, alpha: (float)scale);
+    /// <summary>
+    /// The merged weight W' = W + s·B A [out, in] in the adapter's dtype (a 16-bit W is widened), joined in one new
+    /// tensor with A's r rows under it (<paramref name="dim"/> 0: [out + r, in]) or B's r columns beside it (1: [out, in + r]).
+    /// </summary>
+    private static Tensor MergedWith(Tensor weight, Tensor a, Tensor b, double scale, int dim)
+    {
+        var factor = dim == 0 ? a : b;
+        long[] shape = [weight.size(0), weight.size(1)];
+        shape[dim] += factor.size(dim);
+        var joined = torch.empty(shape, dtype: a.dtype, device: weight.device);
+        joined.narrow(dim, 0, weight.size(dim)).copy_(weight).addmm_(b, a, beta: 1, alpha: (float)scale);
+        joined.narrow(dim, weight.size(dim), factor.size(dim)).copy_(factor);
+        return joined;
+    }
 
     private sealed record Settings(double Scale, bool HasBias, bool ComputeOutput, bool WideOutput, bool InputNeedsGrad = true);
 }
