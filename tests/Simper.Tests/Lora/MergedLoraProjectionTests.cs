@@ -11,7 +11,7 @@ public class MergedLoraProjectionTests
     [InlineData(true, true, 6, 4)]
     [InlineData(false, true, 6, 4)]
     [InlineData(true, false, 6, 4)]
-    [InlineData(false, true, 1100, 1030)] // over 1024 features the rank-r reductions take their other form
+    [InlineData(false, true, 1100, 1030)] // a wide layer, out ≠ in, as the reductions meet in a model
     public void EqualsTheUnfusedLayer(bool hasBias, bool inputNeedsGrad, int inFeatures, int outFeatures)
     {
         using var scope = NewDisposeScope();
