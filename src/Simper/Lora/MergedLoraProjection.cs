@@ -7,15 +7,16 @@ namespace Simper.Lora;
 
 /// <summary>
 /// A LoRA layer without dropout as one autograd node: y = x (W + s·B A)ᵀ + b, the frozen base and the adapter in a
-/// single GEMM with the merged weight (rebuilt each pass from W, A and B: an [out, in] product of rank r, cheap beside
-/// the projection). The adapter's gradients need only rank-r products, dA = s·(g B)ᵀ x and dB = s·gᵀ (x Aᵀ), but each
-/// of x Aᵀ and g B reads a whole [N, in] or [N, out] activation to do little with it, so on a CPU each costs about a
-/// pass over that activation, not its FLOPs. Both therefore ride on the GEMMs that read those activations anyway: the forward GEMM runs
-/// with A's r rows under W' (x [W'; A]ᵀ gives y and x Aᵀ), and the backward one with B's r columns beside W'
-/// (g [W' | B] gives x's gradient and g B). The unfused layer instead adds the adapter's output to the projection and
-/// its input gradient to the base's, extra passes over [N, out] and [N, in] per layer. Computes in float32 (16-bit
-/// inputs on the CPU are widened, see <see cref="Float32Linear"/>) or float64, returning x's dtype; the base weight
-/// and bias get no gradient. The output and x's gradient are views whose rows are strided by r extra columns.
+/// single GEMM with the merged weight (rebuilt each pass from W, A and B: an [out, in] product of rank r, cheap
+/// beside the projection). The adapter's gradients need only rank-r products, dA = s·(g B)ᵀ x and dB = s·gᵀ (x Aᵀ),
+/// but each of x Aᵀ and g B reads a whole [N, in] or [N, out] activation to do little with it, so on a CPU each costs
+/// about a pass over that activation, not its FLOPs. Both therefore ride on the GEMMs that read those activations
+/// anyway: the forward GEMM runs with A's r rows under W' (x [W'; A]ᵀ gives y and x Aᵀ), and the backward one with
+/// B's r columns beside W' (g [W' | B] gives x's gradient and g B). The unfused layer instead adds the adapter's
+/// output to the projection and its input gradient to the base's, extra passes over [N, out] and [N, in] per layer.
+/// Computes in float32 (16-bit inputs on the CPU are widened, see <see cref="Float32Linear"/>) or float64, returning
+/// x's dtype (the compute dtype with <c>wideOutput</c>); the base weight and bias get no gradient. The output and x's
+/// gradient are views whose rows are strided by r extra columns.
 /// </summary>
 public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjection>
 {
