@@ -93,6 +93,7 @@ internal static class Report
         {
             "native" => "libtorch's native bfloat16 kernels (a CPU with AMX)",
             "native-gemm" => "libtorch's native bfloat16 GEMMs; attention multiplied in float32 and rounded to bfloat16",
+            "native-attention" => "libtorch's native bfloat16 attention; GEMMs multiplied in float32 and rounded to bfloat16",
             "float32" => "multiplied in float32 and rounded to bfloat16",
             var other => other ?? "not reported",
         }).Distinct());

@@ -103,8 +103,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// Whether the adapter can train as one merged projection (<see cref="MergedLoraProjection"/>): no dropout
     /// between x and A while training, a frozen base, and a computation in the adapter's own dtype — float32 or
     /// float64 weights, or 16-bit ones that multiply in float32 anyway (<see cref="Float32Linear.Applies"/>). A 16-bit
-    /// base with native GEMMs (a GPU, or bfloat16 on a CPU with avx512_bf16 or AMX) keeps its native GEMM and adds the adapter
-    /// beside it, as PEFT does.
+    /// base with native GEMMs (a GPU, or bfloat16 on a CPU with avx512_bf16 or AMX) keeps its native GEMM and adds the
+    /// adapter beside it, as PEFT does.
     /// </summary>
     private bool CanMerge =>
         (lora_dropout is null || !lora_dropout.training) && !weight.requires_grad && (bias is null || !bias.requires_grad)

@@ -107,7 +107,8 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
 
     /// <summary>
     /// The merged weight W' = W + s·B A [out, in] in the adapter's dtype (a 16-bit W is widened), joined in one new
-    /// tensor with A's r rows under it (<paramref name="dim"/> 0: [out + r, in]) or B's r columns beside it (1: [out, in + r]).
+    /// tensor with A's r rows under it (<paramref name="dim"/> 0: [out + r, in]) or B's r columns beside it
+    /// (1: [out, in + r]).
     /// </summary>
     private static Tensor MergedWith(Tensor weight, Tensor a, Tensor b, double scale, int dim)
     {

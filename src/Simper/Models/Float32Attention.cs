@@ -12,9 +12,9 @@ namespace Simper.Models;
 /// stays that of bfloat16. Inside <see cref="KeepGraph"/> (gradient checkpointing's replay of a layer, whose
 /// activations live only until the layer's backward pass right after) the float32 attention keeps its own graph
 /// instead, so the replayed attention is not computed a third time. Elsewhere (float32, a GPU, or bfloat16 where
-/// <see cref="Runtime.Bfloat16Kernels.NativeAttention"/>: a CPU with AMX, whose native bfloat16 attention is the faster) it is
-/// scaled_dot_product_attention itself, except causal float32 and float64 attention on the CPU, which takes
-/// <see cref="CausalBlockAttention"/> where that applies.
+/// <see cref="Runtime.Bfloat16Kernels.NativeAttention"/>: a CPU with AMX, whose native bfloat16 attention is the
+/// faster) it is scaled_dot_product_attention itself, except causal float32 and float64 attention on the CPU, which
+/// takes <see cref="CausalBlockAttention"/> where that applies.
 /// </summary>
 public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
 {

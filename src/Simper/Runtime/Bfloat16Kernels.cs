@@ -12,10 +12,11 @@ namespace Simper.Runtime;
 /// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). On
 /// an AMD EPYC (Zen 5, avx512_bf16, no AMX) a bench-26m SimPER step took 0.65 to 0.69× float32's time with them
 /// against 1.12 to 1.15× when multiplying in float32; with AMX (Intel Xeon, Sapphire Rapids) they ran two to five
-/// times faster than float32's. SimPER's loss after 20 steps strayed from float32's alike either way (over ten starts on
-/// the AMD EPYC, mean gaps 5.4e-3 native and 5.1e-3 in float32).</item>
+/// times faster than float32's. SimPER's loss after 20 steps strayed from float32's alike either way (over ten starts
+/// on the AMD EPYC, mean gaps 5.4e-3 native and 5.1e-3 in float32).</item>
 /// <item>Native attention is the default with AMX only: there its forward and backward pass ran 1.7 times faster than
-/// float32's, whereas without AMX libtorch's bfloat16 attention backward measured ten times slower than float32's.</item>
+/// float32's, whereas without AMX libtorch's bfloat16 attention backward measured ten times slower than
+/// float32's.</item>
 /// </list>
 /// float16 always multiplies in float32.
 /// </summary>
@@ -39,7 +40,10 @@ public static class Bfloat16Kernels
     public static bool AttentionAppliesTo(torch.Tensor query) =>
         query.dtype == torch.ScalarType.BFloat16 && query.device_type == DeviceType.CPU && NativeAttention;
 
-    /// <summary>The setting's name as <c>simper bench</c> reports it: native, native-gemm (attention in float32) or float32.</summary>
+    /// <summary>
+    /// The setting's name as <c>simper bench</c> reports it: native, native-gemm (attention in float32),
+    /// native-attention (GEMMs in float32) or float32.
+    /// </summary>
     public static string Describe() => (NativeGemms, NativeAttention) switch
     {
         (true, true) => "native",
