@@ -7,23 +7,28 @@ namespace Simper.Tests.Lora;
 /// <summary>The merged LoRA projection gives the unfused layer's output and gradients: x Wᵀ + b + s·(x Aᵀ) Bᵀ.</summary>
 public class MergedLoraProjectionTests
 {
+    // Five rows: the merged block is built again for the backward pass; forty: the forward pass's block is kept.
     [Theory]
-    [InlineData(true, true, 6, 4)]
-    [InlineData(false, true, 6, 4)]
-    [InlineData(true, false, 6, 4)]
-    [InlineData(false, true, 1100, 1030)] // a wide layer, out ≠ in, as the reductions meet in a model
-    public void EqualsTheUnfusedLayer(bool hasBias, bool inputNeedsGrad, int inFeatures, int outFeatures)
+    [InlineData(true, true, 6, 4, 5)]
+    [InlineData(false, true, 6, 4, 5)]
+    [InlineData(true, false, 6, 4, 5)]
+    [InlineData(false, true, 1100, 1030, 5)] // a wide layer, out ≠ in, as the reductions meet in a model
+    [InlineData(true, true, 6, 4, 40)]
+    [InlineData(false, true, 6, 4, 40)]
+    [InlineData(true, false, 6, 4, 40)]
+    public void EqualsTheUnfusedLayer(bool hasBias, bool inputNeedsGrad, int inFeatures, int outFeatures, int rows)
     {
         using var scope = NewDisposeScope();
         using var g = new Generator(11);
         const double scale = 2.0;
         Tensor Rand(params long[] shape) => randn(shape, ScalarType.Float64, generator: g);
-        var x = Rand(5, inFeatures).requires_grad_(inputNeedsGrad);
+        var x = Rand(rows, inFeatures).requires_grad_(inputNeedsGrad);
         var (weight, bias) = (Rand(outFeatures, inFeatures), hasBias ? Rand(outFeatures) : null); // frozen base
         var (a, b) = (Rand(3, inFeatures).requires_grad_(true), Rand(outFeatures, 3).requires_grad_(true));
-        var upstream = Rand(5, outFeatures);
+        var upstream = Rand(rows, outFeatures);
+        Assert.Equal(rows == 40, MergedLoraProjection.HoldsBlock(rows, outFeatures, inFeatures, rank: 3));
 
-        var merged = MergedLoraProjection.Run(x, weight, bias, a, b, scale); // [5, out]
+        var merged = MergedLoraProjection.Run(x, weight, bias, a, b, scale); // [rows, out]
         merged.backward([upstream]);
         var (gx, ga, gb) = (x.grad?.clone(), a.grad!.clone(), b.grad!.clone());
         foreach (var t in new[] { x, a, b }) t.grad?.zero_();
@@ -38,6 +43,19 @@ public class MergedLoraProjectionTests
         else Assert.Null(gx);
         Assert.Null(weight.grad);
     }
+
+    // The forward pass's block is kept only where it is no larger than the input rows: bench-26m's widest
+    // projection on its 2560-token batch, (1376 + 16)·(512 + 16) = 734,976 against 2560·512 = 1,310,720; not
+    // Llama-2-7B's MLP on 2048 tokens, (11008 + 16)·(4096 + 16) = 45,330,688 against 2048·4096 = 8,388,608.
+    [Theory]
+    [InlineData(2560, 1376, 512, true)]
+    [InlineData(2560, 512, 1376, true)]
+    [InlineData(1000, 1376, 512, false)]
+    [InlineData(2048, 11008, 4096, false)]
+    [InlineData(2048, 4096, 4096, false)]
+    [InlineData(8192, 4096, 4096, true)]
+    public void KeepsTheBlockOnlyWhereItIsNoLargerThanTheInput(long rows, long outFeatures, long inFeatures, bool kept) =>
+        Assert.Equal(kept, MergedLoraProjection.HoldsBlock(rows, outFeatures, inFeatures, rank: 16));
 
     [Fact]
     public void Bfloat16BaseMergesInFloat32AndIsLeftUnchanged()
