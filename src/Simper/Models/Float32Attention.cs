@@ -21,12 +21,20 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     public override string Name => nameof(Float32Attention);
 
     /// <summary>
-    /// Attention output [B, NH, T, D] for q [B, NH, T, D], k and v [B, NH, S, D], with an optional boolean
-    /// <paramref name="mask"/> [B or 1, 1, T, S] (true = may attend) or SDPA's causal masking.
+    /// Attention output [B, NH, T, D] for q [B, NH, T, D], k and v [B, KV, S, D], with an optional boolean
+    /// <paramref name="mask"/> [B or 1, 1, T, S] (true = may attend) or SDPA's causal masking. Grouped-query heads
+    /// (KV dividing NH): query head h reads key/value head h / (NH / KV), as transformers' repeat_kv;
+    /// <see cref="CausalBlockAttention"/> reads them in place, the other paths repeat them first.
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
         if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v, mask);
+        var groups = q.size(1) / k.size(1);
+        if (groups > 1)
+        {
+            using var scope = NewDisposeScope();
+            return Attend(q, k.repeat_interleave(groups, dim: 1), v.repeat_interleave(groups, dim: 1), mask, causal).MoveToOuterDisposeScope(); // k, v [B, NH, S, D]
+        }
         if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AttentionAppliesTo(q))
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)

@@ -56,13 +56,7 @@ public sealed class LlamaAttention : nn.Module
         k = LlamaRotaryEmbedding.Apply(k, cos, sin);
         if (cache != null) (k, v) = cache.Append(layerIndex, k, v); // [B, KV, S, D]
 
-        // Grouped-query attention: query head h reads key/value head h / (NH / KV), as transformers' repeat_kv.
-        var groups = numHeads / numKvHeads;
-        if (groups > 1)
-        {
-            k = k.repeat_interleave(groups, dim: 1); // [B, NH, S, D]
-            v = v.repeat_interleave(groups, dim: 1);
-        }
+        // Grouped-query attention: k and v keep their KV heads; the attention reads each for its NH / KV query heads.
         var attended = packed?.Attend(q, k, v)
             ?? Float32Attention.Attend(q, k, v, mask, causal: mask is null && T > 1); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim); // [B, T, NH*D]

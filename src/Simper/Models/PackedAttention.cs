@@ -70,7 +70,7 @@ public sealed class PackedAttention
         buckets = list;
     }
 
-    /// <summary>Attention output [1, NH, N, D] for q, k, v [1, NH, N, D] (k and v already repeated for grouped-query heads).</summary>
+    /// <summary>Attention output [1, NH, N, D] for q [1, NH, N, D] and k, v [1, KV, N, D] (KV dividing NH, grouped-query heads).</summary>
     public Tensor Attend(Tensor q, Tensor k, Tensor v)
     {
         using var scope = torch.NewDisposeScope();
@@ -80,8 +80,8 @@ public sealed class PackedAttention
         {
             var (length, groups) = (bucket.GroupLength, bucket.Groups);
             var gatherIndex = torch.tensor(bucket.Gather, device: q.device);
-            // [1, NH, N, D] -> [G, NH, L, D]; padding slots repeat position 0 and are never attended to by real queries.
-            Tensor Stacked(Tensor t) => t.index_select(2, gatherIndex).view(heads, groups, length, headDim).transpose(0, 1);
+            // [1, heads, N, D] -> [G, heads, L, D]; padding slots repeat position 0 and are never attended to by real queries.
+            Tensor Stacked(Tensor t) => t.index_select(2, gatherIndex).view(t.size(1), groups, length, headDim).transpose(0, 1);
             // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
             var mask = bucket.Mask is null ? null : torch.tensor(bucket.Mask, [groups, 1, length, length], device: q.device);
             var attended = Float32Attention.Attend(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null); // [G, NH, L, D]

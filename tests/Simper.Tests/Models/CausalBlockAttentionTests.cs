@@ -68,6 +68,55 @@ public class CausalBlockAttentionTests
         Assert.True(MaxGap(blocks.Dv, sdpa.Dv) <= tolerance, $"dv off by {MaxGap(blocks.Dv, sdpa.Dv)}");
     }
 
+    // Grouped-query heads read in place: SDPA's reference repeats k and v (transformers' repeat_kv), so its k and v
+    // gradients are the sums over each group's query heads. Two and four query heads per key/value head, causal
+    // and under the shared-prompt and packed mask; T = 250 is three blocks of 83 or 84 rows.
+    [Theory]
+    [InlineData(4, 2, false)]
+    [InlineData(4, 1, false)]
+    [InlineData(4, 2, true)]
+    public void GroupedQueryHeadsGiveRepeatedKeysAndValuesAttention(int heads, int kvHeads, bool masked)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        const int t = 250;
+        Tensor Draw(params long[] shape) => torch.randn(shape, generator: generator, dtype: ScalarType.Float64);
+        // q, k and v as the attention lays them out: [B, T, heads, D] transposed to [B, heads, T, D].
+        var (q, k, v) = (Draw(2, t, heads, 32).transpose(1, 2), Draw(2, t, kvHeads, 32).transpose(1, 2), Draw(2, t, kvHeads, 32).transpose(1, 2));
+        var g = Draw(2, heads, t, 32);
+        Tensor? mask = null;
+        if (masked)
+        {
+            mask = torch.ones(t, t, dtype: ScalarType.Bool).tril().unsqueeze(0).repeat(2, 1, 1); // [2, T, T]
+            mask[0, TensorIndex.Slice(200, 250), TensorIndex.Slice(150, 200)] = torch.tensor(false);
+            mask[1, TensorIndex.Slice(100, 250), TensorIndex.Slice(0, 100)] = torch.tensor(false);
+            mask = mask.unsqueeze(1); // [2, 1, T, T]
+        }
+        Assert.True(CausalBlockAttention.Applies(q, k, v, mask, causal: !masked));
+
+        var blocks = Run((a, b, c) => CausalBlockAttention.Run(a, b, c, mask), q, k, v, g);
+        var groups = heads / kvHeads;
+        var sdpa = Run((a, b, c) => nn.functional.scaled_dot_product_attention(a, b.repeat_interleave(groups, dim: 1), c.repeat_interleave(groups, dim: 1), mask, is_casual: !masked), q, k, v, g);
+        Assert.Equal(new long[] { 2, kvHeads, t, 32 }, blocks.Dk.shape);
+        Assert.True(MaxGap(blocks.Y, sdpa.Y) <= 1e-13, $"values off by {MaxGap(blocks.Y, sdpa.Y)}");
+        Assert.True(MaxGap(blocks.Dq, sdpa.Dq) <= 1e-13, $"dq off by {MaxGap(blocks.Dq, sdpa.Dq)}");
+        Assert.True(MaxGap(blocks.Dk, sdpa.Dk) <= 1e-13, $"dk off by {MaxGap(blocks.Dk, sdpa.Dk)}");
+        Assert.True(MaxGap(blocks.Dv, sdpa.Dv) <= 1e-13, $"dv off by {MaxGap(blocks.Dv, sdpa.Dv)}");
+    }
+
+    [Fact]
+    public void WhereTheBlocksDoNotApplyGroupedHeadsAreRepeatedForSdpa()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(13);
+        // T = 40 > 8·D = 32: flash attention's linear memory, through SDPA with k and v repeated first.
+        var (q, k, v) = (torch.randn([1, 4, 40, 4], generator: generator), torch.randn([1, 2, 40, 4], generator: generator), torch.randn([1, 2, 40, 4], generator: generator));
+        Assert.False(CausalBlockAttention.Applies(q, k, v, null, causal: true));
+        var output = Float32Attention.Attend(q, k, v, null, causal: true);
+        var reference = nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(2, dim: 1), v.repeat_interleave(2, dim: 1), null, is_casual: true);
+        Assert.True(output.equal(reference).all().item<bool>());
+    }
+
     [Fact]
     public void WithoutAGraphTheValuesAreTheSameBitForBit()
     {
@@ -130,6 +179,10 @@ public class CausalBlockAttentionTests
         Assert.False(CausalBlockAttention.Applies(Qkv(129), Qkv(129), Qkv(129), null, causal: true)); // T > 8·D: flash attention's memory
         Assert.False(CausalBlockAttention.Applies(Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), Qkv(4, ScalarType.BFloat16), null, causal: true));
         Assert.False(CausalBlockAttention.Applies(Qkv(1), Qkv(8), Qkv(8), null, causal: true)); // a cached decoding step
+        Tensor Heads(long heads) => torch.zeros([1, heads, 128, 16]);
+        Assert.True(CausalBlockAttention.Applies(Heads(4), Heads(2), Heads(2), null, causal: true));   // grouped-query heads
+        Assert.False(CausalBlockAttention.Applies(Heads(3), Heads(2), Heads(2), null, causal: true));  // 2 does not divide 3
+        Assert.False(CausalBlockAttention.Applies(Heads(4), Heads(2), Heads(1), null, causal: true));  // k and v differ
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
