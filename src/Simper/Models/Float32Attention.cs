@@ -30,11 +30,7 @@ public sealed class Float32Attention : SingleTensorFunction<Float32Attention>
     {
         if (CausalBlockAttention.Applies(q, k, v, mask, causal)) return CausalBlockAttention.Run(q, k, v, mask);
         var groups = q.size(1) / k.size(1);
-        if (groups > 1)
-        {
-            using var scope = NewDisposeScope();
-            return Attend(q, k.repeat_interleave(groups, dim: 1), v.repeat_interleave(groups, dim: 1), mask, causal).MoveToOuterDisposeScope(); // k, v [B, NH, S, D]
-        }
+        if (groups > 1) (k, v) = (k.repeat_interleave(groups, dim: 1), v.repeat_interleave(groups, dim: 1)); // [B, NH, S, D], freed with the caller's scope
         if (q.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) || q.device_type != DeviceType.CPU || Runtime.Bfloat16Kernels.AttentionAppliesTo(q))
             return nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal);
         if (!torch.is_grad_enabled() || !(q.requires_grad || k.requires_grad || v.requires_grad) || graphsKept > 0)
