@@ -87,7 +87,7 @@ internal static class Report
     private static string Kernels(IReadOnlyDictionary<string, JsonObject> runs) =>
         string.Join(", ", runs.Values.Select(r => r["cpu_kernels"]?.GetValue<string>() ?? "libtorch's own choice").Distinct());
 
-    /// <summary>How the runs computed bfloat16 (native kernels, or float32 products; see Bfloat16Kernels).</summary>
+    /// <summary>How the runs computed bfloat16 (native kernels, or float32 products; see KernelOptions).</summary>
     private static string Bfloat16(IReadOnlyDictionary<string, JsonObject> runs) =>
         string.Join(", ", runs.Values.Select(r => r["bfloat16_kernels"]?.GetValue<string>() switch
         {

@@ -31,7 +31,7 @@ public class RuntimeTests
         {
             var scalars = ScalarsLeftToTheCollector(1000);
             if (scalars.Any(s => s.Target is not Scalar scalar || NativeHandle(scalar) == IntPtr.Zero)) continue;
-            TorchRuntime.CollectStepGarbage();
+            Simper.Kernels.StepGarbage.Collect();
             // A resurrection-tracking reference still reaches a finalized Scalar, whose native handle is then zero.
             live.Add(scalars.Count(s => s.Target is Scalar scalar && NativeHandle(scalar) != IntPtr.Zero));
         }

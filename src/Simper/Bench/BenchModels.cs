@@ -17,6 +17,13 @@ public static class BenchModels
     /// </summary>
     public static LlamaForCausalLM Create(BenchSettings settings)
     {
+        var model = Load(settings);
+        model.Kernels = settings.Kernels;
+        return model;
+    }
+
+    private static LlamaForCausalLM Load(BenchSettings settings)
+    {
         if (settings.ModelDir is { } dir) return PretrainedModel.Load(dir, settings.Dtype, settings.Device).Model;
         var config = settings.Preset.ToConfig(settings.VocabSize, bosTokenId: 1, eosTokenId: 2, padTokenId: PresetPadId);
         var full = ModelFactory.CreateRandom(config, settings.Seed, settings.Device);

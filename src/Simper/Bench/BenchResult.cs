@@ -94,8 +94,8 @@ public sealed record BenchResult
             },
             // libtorch's CPU kernel set for this process (see CpuKernels), null where libtorch chose by itself.
             ["cpu_kernels"] = Environment.GetEnvironmentVariable(CpuKernels.Variable),
-            // How bfloat16 computes on the CPU here (see Bfloat16Kernels): libtorch's native kernels or float32 products.
-            ["bfloat16_kernels"] = Bfloat16Kernels.Describe(),
+            // How bfloat16 computed on the CPU in this run (see KernelOptions): libtorch's native kernels or float32 products.
+            ["bfloat16_kernels"] = s.Kernels.Describe(),
             ["step_seconds_median"] = StepSecondsMedian,
             ["step_seconds_min"] = StepSecondsMin,
             ["step_seconds_max"] = StepSecondsMax,

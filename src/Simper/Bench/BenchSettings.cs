@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using Simper.Objectives;
 using Simper.Scoring;
@@ -26,6 +27,8 @@ public sealed record BenchSettings
     public int LoraRank { get; init; }
     public ScalarType Dtype { get; init; } = ScalarType.Float32;
     public Device Device { get; init; } = CPU;
+    /// <summary>Native or float32 bfloat16 kernels, set on the run's models; this CPU's defaults unless given.</summary>
+    public KernelOptions Kernels { get; init; } = KernelOptions.ForThisCpu;
     /// <summary>libtorch intra-op threads, for the training steps and the matmul peak alike.</summary>
     public int Threads { get; init; } = 2;
 

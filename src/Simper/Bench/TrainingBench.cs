@@ -163,9 +163,9 @@ public static class TrainingBench
         };
     }
 
-    /// <summary>Whether the model's projections multiply natively in its 16-bit dtype rather than in float32 (see <see cref="Float32Linear.Applies"/>).</summary>
+    /// <summary>Whether the model's projections multiply natively in its 16-bit dtype rather than in float32 (see <see cref="Kernels.KernelDispatch.MultipliesInFloat32"/>).</summary>
     private static bool NativeLowPrecisionGemms(BenchSettings settings) =>
-        settings.Dtype is ScalarType.BFloat16 or ScalarType.Float16 && !Float32Linear.Applies(settings.Dtype, settings.Device.type);
+        settings.Dtype is ScalarType.BFloat16 or ScalarType.Float16 && !Kernels.KernelDispatch.MultipliesInFloat32(settings.Dtype, settings.Device.type, settings.Kernels);
 
     /// <summary>The trainer's own loss with the requested layout; a live reference model is frozen and scored alike.</summary>
     private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId) =>
@@ -181,7 +181,7 @@ public static class TrainingBench
         optimizer.step();
         masters?.CopyToModel();
         optimizer.zero_grad();
-        TorchRuntime.CollectStepGarbage();
+        Kernels.StepGarbage.Collect();
         return value;
     }
 
@@ -193,7 +193,7 @@ public static class TrainingBench
         using var scope = NewDisposeScope();
         masters?.MoveGradients();
         optimizer.zero_grad();
-        TorchRuntime.CollectStepGarbage();
+        Kernels.StepGarbage.Collect();
     }
 
     /// <summary>Zero gradients for the parameters without one (a gradient that exists is kept).</summary>

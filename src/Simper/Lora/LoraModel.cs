@@ -31,7 +31,7 @@ public static class LoraModel
     }
 
     /// <summary>The layers <paramref name="config"/> selects, or a one-line error naming <paramref name="source"/>.</summary>
-    internal static IReadOnlyList<(string Name, LoraLinear Layer)> TargetLayers(LlamaForCausalLM model, LoraConfig config, string source)
+    internal static IReadOnlyList<(string Name, AdaptableLinear Layer)> TargetLayers(LlamaForCausalLM model, LoraConfig config, string source)
     {
         var layers = Layers(model).ToList();
         CheckTargets(layers.Select(l => l.Name), config, source);
@@ -51,11 +51,11 @@ public static class LoraModel
     }
 
     /// <summary>Every projection that can carry an adapter, with its full module name.</summary>
-    public static IEnumerable<(string Name, LoraLinear Layer)> Layers(LlamaForCausalLM model) =>
-        model.named_modules().Where(m => m.module is LoraLinear).Select(m => (m.name, (LoraLinear)m.module));
+    public static IEnumerable<(string Name, AdaptableLinear Layer)> Layers(LlamaForCausalLM model) =>
+        model.named_modules().Where(m => m.module is AdaptableLinear).Select(m => (m.name, (AdaptableLinear)m.module));
 
     /// <summary>The projections that currently carry an adapter.</summary>
-    public static IReadOnlyList<(string Name, LoraLinear Layer)> Adapted(LlamaForCausalLM model) =>
+    public static IReadOnlyList<(string Name, AdaptableLinear Layer)> Adapted(LlamaForCausalLM model) =>
         Layers(model).Where(l => l.Layer.HasAdapter).ToList();
 
     /// <summary>
@@ -71,7 +71,7 @@ public static class LoraModel
         return new AdapterScope(switchedOff);
     }
 
-    private sealed class AdapterScope(IReadOnlyList<LoraLinear> layers) : IDisposable
+    private sealed class AdapterScope(IReadOnlyList<AdaptableLinear> layers) : IDisposable
     {
         private bool disposed;
 

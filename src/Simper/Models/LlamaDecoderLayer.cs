@@ -1,4 +1,4 @@
-using Simper.Lora;
+using Simper.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,38 +24,16 @@ public sealed class LlamaDecoderLayer : nn.Module
         register_module(nameof(post_attention_layernorm), post_attention_layernorm);
     }
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed = null) // x: [B, T, H]
+    /// <param name="x">[B, T, H], the residual stream</param>
+    /// <param name="inputs">rotary tables, mask or packed layout, cache and kernel options of this forward pass</param>
+    /// <returns>[B, T, H]</returns>
+    public Tensor forward(Tensor x, LayerInputs inputs)
     {
         using var scope = torch.NewDisposeScope();
-        var h = AttentionResidual(x, cos, sin, mask, cache, packed); // [B, T, H]
-        return MlpResidual(h).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The layer's first half, h = x + attn(norm(x)) [B, T, H]: what gradient checkpointing saves besides x.</summary>
-    public Tensor AttentionResidual(Tensor x, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache, PackedAttention? packed) =>
-        x + self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, packed);
-
-    /// <summary>The layer's second half, h + mlp(norm(h)) [B, T, H].</summary>
-    public Tensor MlpResidual(Tensor h)
-    {
+        // The attention residual is what gradient checkpointing keeps besides x (see LayerCheckpoint).
+        var h = KernelDispatch.AttentionResidual(x, self_attn.forward(input_layernorm.forward(x), inputs), inputs.Call);
         using var normed = post_attention_layernorm.forward(h);
-        using var update = mlp.forward(normed);
-        return h + update;
-    }
-
-    /// <summary>
-    /// The layer's autograd graph with its output values left unset, for gradient checkpointing's replay, which
-    /// back-propagates through the layer but reads none of its output. <paramref name="h"/> holds the values of
-    /// <see cref="AttentionResidual"/> saved by the forward pass, so the replay computes neither of the products whose
-    /// outputs only the residual stream reads (o_proj's and down_proj's, see <see cref="LoraLinear.ForwardForBackward"/>);
-    /// the gradients are exact.
-    /// </summary>
-    public Tensor ForwardForBackward(Tensor x, Tensor h, Tensor cos, Tensor sin, Tensor? mask, PackedAttention? packed) // x, h: [B, T, H]
-    {
-        using var scope = torch.NewDisposeScope();
-        var attended = self_attn.ForwardForBackward(input_layernorm.forward(x), cos, sin, mask, packed); // values unset
-        var residual = SavedResidual.Run(x, attended, h);                                              // h's values
-        var update = mlp.ForwardForBackward(post_attention_layernorm.forward(residual));              // values unset
-        return (residual + update).MoveToOuterDisposeScope();
+        using var update = mlp.forward(normed, inputs.Call);
+        return (h + update).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,6 +39,13 @@ public sealed class LlamaForCausalLM : nn.Module
     public Device Device => model.embed_tokens.weight!.device;
     public ScalarType Dtype => model.embed_tokens.weight!.dtype;
 
+    /// <summary>How bfloat16 products and attention compute on the CPU (see <see cref="KernelOptions"/>); this CPU's defaults unless set.</summary>
+    public KernelOptions Kernels
+    {
+        get => model.Kernels;
+        set => model.Kernels = value;
+    }
+
     /// <param name="inputIds">[B, T] token ids</param>
     /// <param name="positionIds">[B, T] absolute positions; default past + 0..T-1</param>
     /// <param name="attentionMask">a 2-D padding mask [B, past+T] (1 = real token), or a 4-D boolean mask
@@ -58,14 +66,8 @@ public sealed class LlamaForCausalLM : nn.Module
     public Tensor HiddenStates(Tensor inputIds, Tensor? positionIds = null, Tensor? attentionMask = null, KvCache? cache = null, PackedAttention? packed = null) =>
         model.forward(inputIds, positionIds, attentionMask, cache, packed);
 
-    /// <summary>Applies the output head: hidden [..., H] -> logits [..., V] (16-bit on the CPU: multiplied in float32, see <see cref="Float32Linear"/>).</summary>
-    public Tensor Logits(Tensor hidden)
-    {
-        if (!Float32Linear.Applies(OutputWeight)) return nn.functional.linear(hidden, OutputWeight);
-        using var rows = hidden.reshape(-1, hidden.size(-1));        // [N, H]
-        using var logits = Float32Linear.Run(rows, OutputWeight, null); // [N, V]
-        return logits.view([.. hidden.shape[..^1], OutputWeight.size(0)]);
-    }
+    /// <summary>Applies the output head: hidden [..., H] -> logits [..., V] in the model's dtype.</summary>
+    public Tensor Logits(Tensor hidden) => KernelDispatch.Logits(hidden, OutputWeight, Kernels);
 
     /// <summary>A fresh key/value cache sized for this model's layers.</summary>
     public KvCache NewCache() => new(Config.NumHiddenLayers);

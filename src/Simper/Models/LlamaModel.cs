@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,11 +28,14 @@ public sealed class LlamaModel : nn.Module
     /// <summary>
     /// Keep only each decoder layer's input and attention residual during the forward pass and recompute the layer in
     /// the backward pass (one extra forward per layer but the last, less its o_proj and down_proj products), so training
-    /// holds two [B, T, H] tensors per layer instead of all activations; scoring (<see cref="Scoring.TargetLogProbs"/>)
-    /// likewise runs the output head chunk by chunk instead of keeping [positions, V] logits. Applies only while
+    /// holds two [B, T, H] tensors per layer instead of all activations; scoring likewise runs the output head chunk
+    /// by chunk instead of keeping [positions, V] logits (<see cref="KernelDispatch.ChooseHead"/>). Applies only while
     /// gradients are enabled; gradients are unchanged.
     /// </summary>
     public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Native or float32 bfloat16 kernels, handed to every operation of a forward pass; this CPU's defaults unless set.</summary>
+    public KernelOptions Kernels { get; set; } = KernelOptions.ForThisCpu;
 
     /// <summary>
     /// See <see cref="LlamaForCausalLM.forward"/> for the arguments; <paramref name="packed"/> describes a packed row
@@ -49,6 +53,7 @@ public sealed class LlamaModel : nn.Module
         var x = embed_tokens.forward(inputIds).to(ResidualType(computeType)); // [B, T, H]
         var (cos, sin) = rotary_emb.forward(positionIds, computeType); // [B, T, D] each
         var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
+        var inputs = new LayerInputs(cos, sin, mask, cache, packed, new KernelCall(Kernels));
         var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
         // and the layers' own parameters would then never get theirs.
@@ -57,8 +62,8 @@ public sealed class LlamaModel : nn.Module
         // the very activations the forward pass had kept, for the same peak memory and one more layer of compute.
         for (var i = 0; i < layers.Count; i++)
             x = checkpoint && i < layers.Count - 1
-                ? LayerCheckpoint.Run(layers[i], x, cos, sin, mask, packed)
-                : layers[i].forward(x, cos, sin, mask, cache, packed);
+                ? LayerCheckpoint.Run(layers[i], x, inputs)
+                : layers[i].forward(x, inputs);
         return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H] in the weights' dtype
     }
 

@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace Simper.Models;
 /// transformers' _keep_in_fp32_modules): a gain starts at 1, where bfloat16's step is 2^-7, so a bfloat16 gain would
 /// round away every AdamW update smaller than 0.002 and barely train at all; SimPER's loss after 20 steps strayed
 /// from float32's by up to 1.6e-2 with bfloat16 gains and 8.4e-3 with float32 ones (bench-26m, five starts).
-/// The arithmetic is one autograd node, <see cref="RmsNormFunction"/>.
+/// The arithmetic is one autograd node (<see cref="KernelDispatch.RmsNorm"/>).
 /// </summary>
 public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
 {
@@ -27,5 +28,5 @@ public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
         register_parameter(nameof(weight), weight);
     }
 
-    public override Tensor forward(Tensor x) => RmsNormFunction.Run(x, weight, eps, outputType); // [..., H]
+    public override Tensor forward(Tensor x) => KernelDispatch.RmsNorm(x, weight, eps, outputType); // [..., H]
 }

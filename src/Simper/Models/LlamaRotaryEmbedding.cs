@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,29 +55,11 @@ public sealed class LlamaRotaryEmbedding : nn.Module
         return (cos.to(dtype), sin.to(dtype));
     }
 
-    /// <summary>
-    /// Rotates x [B, heads, T, D] by the tables cos, sin [B, T, D]. float32 and float64 go through one autograd node
-    /// (<see cref="RotaryFunction"/>); 16-bit x keeps transformers' expression, rounding each product and the sum as
-    /// it does.
-    /// </summary>
+    /// <summary>Rotates x [B, heads, T, D] by the tables cos, sin [B, T, D], as transformers' apply_rotary_pos_emb.</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var c = cos.unsqueeze(1); // [B, 1, T, D]
         using var s = sin.unsqueeze(1);
-        if (x.dtype is ScalarType.Float32 or ScalarType.Float64) return RotaryFunction.Run(x, c, s);
-        using var rotated = RotateHalf(x);
-        using var a = x * c;
-        using var b = rotated * s;
-        return a + b;
-    }
-
-    /// <summary>(x1, x2) -> (-x2, x1) over the two halves of the last dimension.</summary>
-    private static Tensor RotateHalf(Tensor x)
-    {
-        var half = x.size(-1) / 2;
-        using var x1 = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
-        using var x2 = x[TensorIndex.Ellipsis, TensorIndex.Slice(half)];
-        using var negated = -x2;
-        return torch.cat([negated, x1], -1);
+        return KernelDispatch.Rotary(x, c, s);
     }
 }

@@ -18,7 +18,7 @@ public static class CpuFeatures
 
     /// <summary>
     /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16), with which Simper uses
-    /// libtorch's native bfloat16 GEMMs by default (see <see cref="Bfloat16Kernels"/>).
+    /// libtorch's native bfloat16 GEMMs by default (the kernel options' defaults, in Kernels).
     /// </summary>
     public static bool HasNativeBfloat16 => Has("avx512_bf16") || Has("amx_bf16");
 

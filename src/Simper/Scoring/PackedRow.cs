@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 
 namespace Simper.Scoring;

@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using TorchSharp;
 using static TorchSharp.torch;

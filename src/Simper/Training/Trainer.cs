@@ -114,7 +114,7 @@ public sealed class Trainer<TExample>(
                         (run.Checkpoints() is [.., var kept] ? $"the last good checkpoint is {kept.Path}" : $"no checkpoint had been saved in {run.Path}"));
             }
             step++;
-            TorchRuntime.CollectStepGarbage();
+            Kernels.StepGarbage.Collect();
             averaged[MetricNames.GradNorm] = gradNorm;
             averaged[MetricNames.LearningRate] = learningRate;
             averaged["skipped_steps"] = skipped;

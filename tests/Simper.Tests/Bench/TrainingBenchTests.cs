@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Simper.Bench;
+using Simper.Kernels;
 using Simper.Models;
 using Simper.Scoring;
 using static TorchSharp.torch;
@@ -43,8 +44,9 @@ public class TrainingBenchTests
     [InlineData(false, "float32")]
     public void Bfloat16MfuIsAgainstThePeakOfTheProductsItsProjectionsRun(bool nativeGemms, string peakDtype)
     {
-        using var kernels = Runtime.Bfloat16Kernels.Use(gemms: nativeGemms, attention: false);
-        var result = TrainingBench.Run(Tiny(PairPacking.Padded) with { Dtype = ScalarType.BFloat16 });
+        var kernels = new KernelOptions(NativeBfloat16Gemms: nativeGemms, NativeBfloat16Attention: false);
+        var result = TrainingBench.Run(Tiny(PairPacking.Padded) with { Dtype = ScalarType.BFloat16, Kernels = kernels });
+        Assert.Equal(nativeGemms ? "native-gemm" : "float32", result.ToJson()["bfloat16_kernels"]!.GetValue<string>());
         Assert.Equal(peakDtype, result.MfuPeakDtype);
         Assert.Equal(result.AchievedGflops / result.MfuPeakGflops, result.Mfu, 12);
         // The float32 peak is measured either way: runs are compared at it.

@@ -1,4 +1,6 @@
+using Simper.Kernels;
 using Simper.Lora;
+using Simper.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -83,7 +85,7 @@ public class MergedLoraProjectionTests
     {
         using var scope = NewDisposeScope();
         torch.random.manual_seed(5);
-        var layer = new LoraLinear(6, 4, hasBias: true);
+        var layer = new AdaptableLinear(6, 4, hasBias: true);
         layer.weight.requires_grad_(false);
         layer.bias!.requires_grad_(false);
         layer.AttachAdapter(rank: 2, alpha: 4, dropout: 0);

@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,7 +113,7 @@ public class CausalBlockAttentionTests
         // T = 40 > 8·D = 32: flash attention's linear memory, through SDPA with k and v repeated first.
         var (q, k, v) = (torch.randn([1, 4, 40, 4], generator: generator), torch.randn([1, 2, 40, 4], generator: generator), torch.randn([1, 2, 40, 4], generator: generator));
         Assert.False(CausalBlockAttention.Applies(q, k, v, null, causal: true));
-        var output = Float32Attention.Attend(q, k, v, null, causal: true);
+        var output = KernelDispatch.Attention(q, k, v, null, causal: true, KernelCall.Default);
         var reference = nn.functional.scaled_dot_product_attention(q, k.repeat_interleave(2, dim: 1), v.repeat_interleave(2, dim: 1), null, is_casual: true);
         Assert.True(output.equal(reference).all().item<bool>());
     }

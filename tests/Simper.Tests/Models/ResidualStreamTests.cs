@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using Simper.Tests.Packing;
 using TorchSharp;
@@ -17,12 +18,13 @@ public class ResidualStreamTests
         var ids = tensor(new long[] { 5, 17, 3, 40, 22, 9, 61, 8 }).view(2, 4); // [B, T]
         var positions = arange(4).unsqueeze(0).expand(2, 4);
         var (cos, sin) = model.model.rotary_emb.forward(positions, ScalarType.BFloat16);
+        var inputs = new LayerInputs(cos, sin, null, null, null, new KernelCall(model.Kernels));
 
         // The stream by hand: embeddings widened to float32, each layer adding its output to the float32 sum.
         var stream = model.model.embed_tokens.forward(ids).to(ScalarType.Float32); // [B, T, H]
         foreach (var layer in model.model.layers)
         {
-            stream = layer.forward(stream, cos, sin, null, null);
+            stream = layer.forward(stream, inputs);
             Assert.Equal(ScalarType.Float32, stream.dtype);
         }
         var expected = model.model.norm.forward(stream);
@@ -34,7 +36,7 @@ public class ResidualStreamTests
 
         // A stream rounded to bfloat16 after each layer gives other hidden states: the test tells the two apart.
         var rounded = model.model.embed_tokens.forward(ids);
-        foreach (var layer in model.model.layers) rounded = layer.forward(rounded, cos, sin, null, null).to(ScalarType.BFloat16);
+        foreach (var layer in model.model.layers) rounded = layer.forward(rounded, inputs).to(ScalarType.BFloat16);
         Assert.False(model.model.norm.forward(rounded).equal(hidden).all().item<bool>());
     }
 

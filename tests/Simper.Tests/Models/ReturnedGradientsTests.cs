@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using static TorchSharp.torch;
 

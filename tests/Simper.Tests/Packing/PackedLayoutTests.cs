@@ -1,3 +1,4 @@
+using Simper.Kernels;
 using Simper.Models;
 using Simper.Scoring;
 using TorchSharp;
@@ -79,7 +80,7 @@ public class PackedLayoutTests
         Tensor Random() => torch.randn([1, 2, 13, 4], dtype: ScalarType.Float64, generator: generator);
         var (q, k, v) = (Random(), Random(), Random());
         var dense = nn.functional.scaled_dot_product_attention(q, k, v, packed.DenseMask(13, torch.CPU).unsqueeze(0).unsqueeze(0));
-        var actual = packed.Attend(q, k, v);
+        var actual = packed.Attend(q, k, v, KernelCall.Default);
         Assert.Equal(new long[] { 1, 2, 13, 4 }, actual.shape);
         Assert.True(actual.allclose(dense, rtol: 0, atol: 1e-12));
     }

@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// A residual sum x + update whose values are already known: the forward pass returns the saved sum and computes

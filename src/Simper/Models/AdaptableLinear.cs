@@ -1,18 +1,19 @@
-using Simper.Models;
+using Simper.Kernels;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Simper.Lora;
+namespace Simper.Models;
 
 /// <summary>
-/// A linear projection y = x Wᵀ + b that can carry a LoRA adapter, as PEFT's lora.Linear:
+/// The model's linear layer: a projection y = x Wᵀ + b that can carry a LoRA adapter, as PEFT's lora.Linear:
 /// y = x Wᵀ + b + (alpha / r) · B(A(dropout(x))). Without an adapter it computes exactly what nn.Linear does.
 /// The base weight and bias are registered as this module's own <c>weight</c> and <c>bias</c>, so the model's
 /// state_dict keeps the checkpoint names (…q_proj.weight) whether or not an adapter is attached; the adapter adds
-/// <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r].
+/// <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r]. Attaching, merging and saving adapters is the
+/// Lora folder's work; which kernel the projection runs is <see cref="KernelDispatch.Linear"/>'s choice.
 /// </summary>
-public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+public sealed class AdaptableLinear : nn.Module
 {
     public readonly Parameter weight; // [out, in]
     public readonly Parameter? bias;  // [out]
@@ -33,16 +34,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public bool AdapterEnabled { get; set; } = true;
 
     /// <summary>
-    /// Whether a projection of 16-bit weights that multiplies in float32 (<see cref="Float32Linear.Applies"/>) returns
-    /// its float32 product as it is, unrounded. Set on the projections whose output only the float32 residual stream
-    /// reads (o_proj and down_proj, see <see cref="LlamaModel.ResidualType"/>): rounding each layer's update to 8 bits
-    /// before adding it to the stream would cost precision and save nothing, since no node keeps that output.
-    /// Native 16-bit GEMMs (a GPU, a CPU with avx512_bf16 or AMX) return their own dtype either way.
+    /// Whether only the float32 residual stream reads this projection's output (o_proj and down_proj, see
+    /// <see cref="LlamaModel.ResidualType"/>). A projection of 16-bit weights that multiplies in float32 then returns
+    /// its float32 product unrounded: rounding each layer's update to 8 bits before adding it to the stream would cost
+    /// precision and save nothing, since no node keeps that output. Native 16-bit GEMMs (a GPU, a CPU with
+    /// avx512_bf16 or AMX) return their own dtype either way. Gradient checkpointing's replay skips such a product.
     /// </summary>
-    public bool WidensOutput { get; init; }
+    public bool FeedsResidual { get; init; }
 
-    public LoraLinear(long inFeatures, long outFeatures, bool hasBias, Device? device = null, ScalarType dtype = ScalarType.Float32)
-        : base(nameof(LoraLinear))
+    public AdaptableLinear(long inFeatures, long outFeatures, bool hasBias, Device? device = null, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(AdaptableLinear))
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
@@ -59,56 +60,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         }
     }
 
-    public override Tensor forward(Tensor x) // [..., in]
+    /// <param name="x">[..., in]</param>
+    /// <param name="call">the model's kernel options and checkpointing state; this CPU's defaults when null</param>
+    /// <returns>[..., out]</returns>
+    public Tensor forward(Tensor x, KernelCall? call = null)
     {
         using var scope = torch.NewDisposeScope();
-        long[] outputShape = [.. x.shape[..^1], OutFeatures];
         var rows = x.reshape(-1, InFeatures); // [N, in]
-        if (lora_A is not null && lora_B is not null && AdapterEnabled && CanMerge)
-            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
-        var result = Float32Linear.Applies(weight) ? Float32Linear.Run(rows, weight, bias, wideOutput: WidensOutput) : nn.functional.linear(rows, weight, bias); // [N, out]
-        if (lora_A is null || lora_B is null || !AdapterEnabled) return result.view(outputShape).MoveToOuterDisposeScope();
-
-        // As PEFT: the input is cast to the adapter's dtype and the update is added at that precision.
-        var adapterType = lora_A.weight!.dtype;
-        var input = rows.dtype == adapterType ? rows : rows.to(adapterType);
-        if (lora_dropout is not null) input = lora_dropout.forward(input); // identity in eval mode
-        var down = lora_A.forward(input); // [N, r]
-        var sum = result.dtype == adapterType ? result : result.to(adapterType);
-        // result + scale · down Bᵀ as one accumulating GEMM: no [N, out] temporary for the update. In place is safe
-        // because the base projection's backward needs only its inputs, not its output.
-        sum.addmm_(down, lora_B.weight!.t(), beta: 1, alpha: (float)Scale);
-        var output = sum.dtype == result.dtype ? sum : sum.to(result.dtype);
-        return output.view(outputShape).MoveToOuterDisposeScope();
+        var adapter = lora_A is not null && lora_B is not null && AdapterEnabled ? new LowRankAdapter(lora_A.weight!, lora_B.weight!, Scale, lora_dropout) : null;
+        var output = KernelDispatch.Linear(rows, weight, bias, adapter, FeedsResidual, call ?? KernelCall.Default); // [N, out]
+        return output.view([.. x.shape[..^1], OutFeatures]).MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// The layer as a node of the autograd graph with an exact backward pass but output values left unset, skipping
-    /// the forward GEMM: for gradient checkpointing's replay, where the last projection's output is read by nothing
-    /// (its backward needs only its input). An adapter with dropout in training computes its output as usual.
-    /// </summary>
-    public Tensor ForwardForBackward(Tensor x) // [..., in]
-    {
-        using var scope = torch.NewDisposeScope();
-        long[] outputShape = [.. x.shape[..^1], OutFeatures];
-        var rows = x.reshape(-1, InFeatures); // [N, in]
-        if (lora_A is null || lora_B is null || !AdapterEnabled)
-            return Float32Linear.Run(rows, weight, bias, computeOutput: false, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
-        if (CanMerge)
-            return MergedLoraProjection.Run(rows, weight, bias, lora_A.weight!, lora_B.weight!, Scale, computeOutput: false, wideOutput: WidensOutput).view(outputShape).MoveToOuterDisposeScope();
-        return forward(x).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Whether the adapter can train as one merged projection (<see cref="MergedLoraProjection"/>): no dropout
-    /// between x and A while training, a frozen base, and a computation in the adapter's own dtype — float32 or
-    /// float64 weights, or 16-bit ones that multiply in float32 anyway (<see cref="Float32Linear.Applies"/>). A 16-bit
-    /// base with native GEMMs (a GPU, or bfloat16 on a CPU with avx512_bf16 or AMX) keeps its native GEMM and adds the
-    /// adapter beside it, as PEFT does.
-    /// </summary>
-    private bool CanMerge =>
-        (lora_dropout is null || !lora_dropout.training) && !weight.requires_grad && (bias is null || !bias.requires_grad)
-        && (weight.dtype == lora_A!.weight!.dtype || Float32Linear.Applies(weight));
 
     /// <summary>
     /// Attaches a fresh adapter as PEFT initialises it: A ~ kaiming-uniform(a = √5), B = 0, so the layer's output is

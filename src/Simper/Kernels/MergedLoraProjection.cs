@@ -1,9 +1,8 @@
-using Simper.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Lora;
+namespace Simper.Kernels;
 
 /// <summary>
 /// A LoRA layer without dropout as one autograd node: y = x (W + s·B A)ᵀ + b, the frozen base and the adapter in a
@@ -14,19 +13,19 @@ namespace Simper.Lora;
 /// one block [[W', B], [A, ·]] of [out + r, in + r]: the forward GEMM takes its first in columns (x [W'; A]ᵀ gives y
 /// and x Aᵀ), the backward one its first out rows (g [W' | B] gives x's gradient and g B). The unfused layer instead
 /// adds the adapter's output to the projection and its input gradient to the base's, extra passes over [N, out] and
-/// [N, in] per layer. Computes in float32 (16-bit inputs on the CPU are widened, see <see cref="Float32Linear"/>) or
+/// [N, in] per layer. Computes in float32 (16-bit inputs on the CPU are widened, see <see cref="LinearFunction"/>) or
 /// float64, returning x's dtype (the compute dtype with <c>wideOutput</c>); the base weight and bias get no gradient.
 /// The output and x's gradient are views whose rows are strided by r extra columns.
 /// </summary>
-public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjection>
+public sealed class MergedLoraProjection : KernelFunction<MergedLoraProjection>
 {
     public override string Name => nameof(MergedLoraProjection);
 
     /// <summary>
     /// x [N, in], base weight [out, in] and bias [out] or null (frozen), adapter A [r, in] and B [out, r]; returns [N, out].
     /// With <paramref name="computeOutput"/> false the output's values are left unset and the forward GEMM skipped;
-    /// the backward pass is the same (see <see cref="Float32Linear.Run"/>). With <paramref name="wideOutput"/> the
-    /// product keeps the compute dtype rather than x's (see <see cref="LoraLinear.WidensOutput"/>).
+    /// the backward pass is the same (see <see cref="LinearFunction.Run"/>). With <paramref name="wideOutput"/> the
+    /// product keeps the compute dtype rather than x's, for an output only the float32 residual stream reads.
     /// </summary>
     public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, Tensor a, Tensor b, double scale, bool computeOutput = true, bool wideOutput = false)
     {
@@ -69,12 +68,9 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         return output.MoveToOuterDisposeScope();
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    protected override List<Tensor?> Gradients(AutogradContext ctx, Tensor gradOutput)
     {
-        ReturnedGradients.Release();
         var settings = (Settings)ctx.get_data(nameof(Settings));
-        using var scope = NewDisposeScope();
-        using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, weight, a, b) = (saved[0], saved[1], saved[2], saved[3]);
         using var kept = (SavedUntilBackward)ctx.get_data(nameof(SavedUntilBackward));
@@ -96,9 +92,9 @@ public sealed class MergedLoraProjection : SingleTensorFunction<MergedLoraProjec
         var gradB = ReduceOverRows(g, down).mul_(settings.Scale);           // [out, r]: s·gᵀ (x Aᵀ)
         var gradA = ReduceOverRows(x.to(type), up).t().mul_(settings.Scale); // [r, in]: s·(g B)ᵀ x
         // One gradient per forward argument: x, the frozen weight, A, B, then the frozen bias if any and the settings.
-        List<Tensor> grads = [gradX is null ? null! : ReturnedGradients.Hand(gradX), null!, ReturnedGradients.Hand(gradA), ReturnedGradients.Hand(gradB)];
-        if (settings.HasBias) grads.Add(null!);
-        grads.Add(null!);
+        List<Tensor?> grads = [gradX, null, gradA, gradB];
+        if (settings.HasBias) grads.Add(null);
+        grads.Add(null);
         return grads;
     }
 

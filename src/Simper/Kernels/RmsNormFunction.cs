@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// y = x · r · w with r = 1 / sqrt(mean(x²) + eps) over the last dimension, as one autograd node. Its forward pass
@@ -15,7 +15,7 @@ namespace Simper.Models;
 /// </code>
 /// x is normalised in float32 (float64 stays float64), and the output is rounded once to the model's dtype.
 /// </summary>
-public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
+public sealed class RmsNormFunction : KernelFunction<RmsNormFunction>
 {
     public override string Name => nameof(RmsNormFunction);
 
@@ -41,12 +41,9 @@ public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
         return Normalise(xf, r, weight, outputType).MoveToOuterDisposeScope();
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    protected override List<Tensor?> Gradients(AutogradContext ctx, Tensor gradOutput)
     {
-        ReturnedGradients.Release();
         var needs = (Needs)ctx.get_data(nameof(Needs));
-        using var scope = NewDisposeScope();
-        using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, weight, r) = (saved[0], saved[1], saved[2]); // [..., H], [H], [..., 1]
         var type = r.dtype;
@@ -58,15 +55,15 @@ public sealed class RmsNormFunction : SingleTensorFunction<RmsNormFunction>
             var gw = g * weight.to(type);                                        // [..., H]
             var dot = (gw * xf).sum(-1, keepdim: true);                          // [..., 1]
             var coefficient = dot.mul_(r.square()).div_(x.size(-1));             // r² · Σ(g·w·x) / H
-            dx = ReturnedGradients.Hand(gw.addcmul_(xf, coefficient, value: -1).mul_(r).to(x.dtype));
+            dx = gw.addcmul_(xf, coefficient, value: -1).mul_(r).to(x.dtype);
         }
         if (needs.Weight)
         {
             var hidden = x.size(-1);
             // Σ_m r_m (g·x)_m as one [1, M] × [M, H] product.
-            dw = ReturnedGradients.Hand(r.reshape(1, -1).matmul((g * xf).reshape(-1, hidden)).reshape(hidden).to(weight.dtype));
+            dw = r.reshape(1, -1).matmul((g * xf).reshape(-1, hidden)).reshape(hidden).to(weight.dtype);
         }
-        return [dx!, dw!, null!, null!]; // one per forward argument; eps and the output type get none
+        return [dx, dw, null, null]; // one per forward argument; eps and the output type get none
     }
 
     private static ScalarType ComputeType(Tensor x) => x.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;

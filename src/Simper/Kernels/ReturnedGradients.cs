@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// Frees the gradients custom autograd functions hand back as soon as libtorch has taken them. A backward pass

@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// The rotary embedding y = x·cos + rotate_half(x)·sin as one autograd node, for float32 and float64 x. Written out
@@ -17,7 +17,7 @@ namespace Simper.Models;
 /// forward values are the plain expression's, bit for bit: each product is the same float product and each sum the
 /// same float sum. The tables get no gradient (positions are not trained).
 /// </summary>
-public sealed class RotaryFunction : SingleTensorFunction<RotaryFunction>
+public sealed class RotaryFunction : KernelFunction<RotaryFunction>
 {
     public override string Name => nameof(RotaryFunction);
 
@@ -33,13 +33,32 @@ public sealed class RotaryFunction : SingleTensorFunction<RotaryFunction>
         return Rotate(x, cos, sin, transposed: false);
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    protected override List<Tensor?> Gradients(AutogradContext ctx, Tensor gradOutput)
     {
-        ReturnedGradients.Release();
-        using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        using var noGrad = torch.no_grad();
-        return [ReturnedGradients.Hand(Rotate(gradOutput, saved[0], saved[1], transposed: true)), null!, null!]; // one per forward argument
+        return [Rotate(gradOutput, saved[0], saved[1], transposed: true), null, null]; // one per forward argument
+    }
+
+    /// <summary>
+    /// transformers' own expression x·cos + rotate_half(x)·sin for x [B, heads, T, D] and cos, sin [B, 1, T, D], each
+    /// product and the sum rounded as it rounds them: the rotation of 16-bit x, which this node does not take.
+    /// </summary>
+    public static Tensor Expression(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var rotated = RotateHalf(x);
+        using var a = x * cos;
+        using var b = rotated * sin;
+        return a + b;
+    }
+
+    /// <summary>(x1, x2) -> (-x2, x1) over the two halves of the last dimension.</summary>
+    private static Tensor RotateHalf(Tensor x)
+    {
+        var half = x.size(-1) / 2;
+        using var x1 = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, half)];
+        using var x2 = x[TensorIndex.Ellipsis, TensorIndex.Slice(half)];
+        using var negated = -x2;
+        return torch.cat([negated, x1], -1);
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// Causal self-attention on the CPU, softmax(q kᵀ / √D + causal) v, as one autograd node that skips most of the
@@ -26,7 +26,7 @@ namespace Simper.Models;
 /// longer sequences keep flash attention's linear memory.
 /// </para>
 /// </summary>
-public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAttention>
+public sealed class CausalBlockAttention : KernelFunction<CausalBlockAttention>
 {
     public override string Name => nameof(CausalBlockAttention);
 
@@ -46,20 +46,26 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
     /// </summary>
     public static bool Applies(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal)
     {
-        if (q.device_type != DeviceType.CPU || q.dtype is not (ScalarType.Float32 or ScalarType.Float64) || q.dim() != 4) return false;
-        long t = q.size(-2), d = q.size(-1), kvHeads = k.size(1);
-        if (k.dim() != 4 || !k.shape.SequenceEqual(v.shape) || k.size(0) != q.size(0) || k.size(-1) != d) return false;
-        if (kvHeads < 1 || q.size(1) % kvHeads != 0) return false;
-        if (k.size(-2) != t || t < 2 || t > 8 * d) return false;
-        return mask is null ? causal : !causal && WithinCausal(mask, q.size(0), t);
+        if (q.dim() != 4 || k.dim() != 4 || !k.shape.SequenceEqual(v.shape) || k.size(0) != q.size(0) || k.size(-1) != q.size(-1)) return false;
+        if (!Fits(q.dtype, q.device_type, q.size(-2), k.size(-2), q.size(-1), q.size(1), k.size(1))) return false;
+        return mask is null ? causal : !causal && WithinCausal(mask, q.size(0), q.size(-2));
     }
+
+    /// <summary>
+    /// The part of <see cref="Applies"/> that reads no tensor: float32 or float64 on the CPU, self-attention over
+    /// 2 ≤ T ≤ 8·D positions (S = T), KV ≥ 1 key/value heads dividing the NH query heads.
+    /// </summary>
+    public static bool Fits(ScalarType dtype, DeviceType device, long queryLength, long keyLength, long headDim, long heads, long kvHeads) =>
+        device == DeviceType.CPU && dtype is ScalarType.Float32 or ScalarType.Float64
+        && kvHeads >= 1 && heads % kvHeads == 0
+        && keyLength == queryLength && queryLength >= 2 && queryLength <= 8 * headDim;
 
     /// <summary>
     /// Whether a boolean mask [B or 1, 1, T, T] (true = may attend) lets no query see a later key, so that the blocks'
     /// skipped keys are masked anyway, and lets every query see some key (a query that sees none keeps SDPA's answer).
     /// Packed rows with several sequences, and a shared prompt with its two responses, have such masks.
     /// </summary>
-    private static bool WithinCausal(Tensor mask, long batch, long t)
+    internal static bool WithinCausal(Tensor mask, long batch, long t)
     {
         if (mask.dtype != ScalarType.Bool || mask.dim() != 4 || mask.size(1) != 1 || mask.size(2) != t || mask.size(3) != t) return false;
         if (mask.size(0) != 1 && mask.size(0) != batch) return false;
@@ -130,13 +136,10 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         return output.view(b, t, heads, d).transpose(1, 2);
     }
 
-    public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+    protected override List<Tensor?> Gradients(AutogradContext ctx, Tensor gradOutput)
     {
-        ReturnedGradients.Release();
         var shape = (Shape)ctx.get_data(nameof(Shape));
         var (b, kvHeads, t, d, g) = (shape.B, shape.KvHeads, shape.T, shape.D, shape.Heads / shape.KvHeads);
-        using var scope = NewDisposeScope();
-        using var noGrad = torch.no_grad();
         using var saved = (SavedUntilBackward)ctx.get_data(nameof(SavedUntilBackward));
         var (q, k, v, output) = (saved.Tensors[0], saved.Tensors[1], saved.Tensors[2], saved.Tensors[3]);
         var dO = GroupRows(gradOutput, kvHeads);                          // [B·KV, T·G, D]
@@ -161,10 +164,10 @@ public sealed class CausalBlockAttention : SingleTensorFunction<CausalBlockAtten
         }
         return
         [
-            ReturnedGradients.Hand(dQ.view(b, t, shape.Heads, d).transpose(1, 2)),
-            ReturnedGradients.Hand(dK.mul_(1.0 / Math.Sqrt(d)).view(b, kvHeads, t, d)),
-            ReturnedGradients.Hand(dV.view(b, kvHeads, t, d)),
-            .. (shape.Masked ? new Tensor[] { null! } : []), // the mask's bias
+            dQ.view(b, t, shape.Heads, d).transpose(1, 2),
+            dK.mul_(1.0 / Math.Sqrt(d)).view(b, kvHeads, t, d),
+            dV.view(b, kvHeads, t, d),
+            .. (shape.Masked ? new Tensor?[] { null } : []), // the mask's bias
         ];
     }
 

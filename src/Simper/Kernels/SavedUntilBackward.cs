@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Simper.Models;
+namespace Simper.Kernels;
 
 /// <summary>
 /// Tensors a custom autograd node keeps for its backward pass, freed by that pass once it has used them. Saved with

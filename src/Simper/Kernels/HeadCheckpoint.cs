@@ -1,9 +1,8 @@
-using Simper.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Simper.Scoring;
+namespace Simper.Kernels;
 
 /// <summary>
 /// Gradient checkpointing of the output head and log-softmax, chunked over positions (as Liger's and torchtune's
@@ -21,8 +20,8 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
 {
     public override string Name => nameof(HeadCheckpoint);
 
-    /// <summary>What the head needs besides the hidden states and targets: the model and the chunking.</summary>
-    public sealed record Replay(LlamaForCausalLM Model, ScalarType ScoreType, long ChunkRows);
+    /// <summary>What the head needs besides the hidden states and targets: its weight [V, H], the score dtype and the chunking.</summary>
+    public sealed record Replay(Tensor Weight, ScalarType ScoreType, long ChunkRows);
 
     /// <summary>
     /// vars: hidden [M, H], target ids [M], <see cref="Replay"/>. Returns log-probabilities [M] and detached logit sums [M].
@@ -34,7 +33,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
         // The logit sums never get a gradient; with materialised gradients TorchSharp would build zeros for them from
         // a template tensor that belongs to the caller's dispose scope, which is gone by the backward pass.
         ctx.set_materialize_grads(false);
-        if (!replay.Model.OutputWeight.requires_grad) return FrozenHeadForward(ctx, hidden, targets, replay);
+        if (!replay.Weight.requires_grad) return FrozenHeadForward(ctx, hidden, targets, replay);
         ctx.save_for_backward([hidden, targets]);
         var logProbs = new List<Tensor>();
         var logitSums = new List<Tensor>();
@@ -42,7 +41,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
         {
             foreach (var (start, length) in Chunks(hidden.size(0), replay.ChunkRows))
             {
-                var (lp, sums) = TargetLogProbs.Score(replay.Model, hidden.narrow(0, start, length), targets.narrow(0, start, length), replay.ScoreType);
+                var (lp, sums) = Score(replay.Weight, hidden.narrow(0, start, length), targets.narrow(0, start, length), replay.ScoreType);
                 logProbs.Add(lp.MoveToOuterDisposeScope());
                 logitSums.Add(sums.MoveToOuterDisposeScope());
             }
@@ -54,14 +53,13 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
-        ReturnedGradients.Release();
+        using var pass = BackwardPass.Begin();
         var replay = (Replay)ctx.get_data(nameof(Replay));
-        using var scope = torch.NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var gradient = gradOutputs[0];              // [M], undefined when the loss does not use the log-probabilities
         if (gradient.IsInvalid) return [null!, null!, null!];
         if (saved.Count == 1)                       // a frozen head: saved[0] holds d log p / d hidden [M, H]
-            return [ReturnedGradients.Hand((saved[0] * gradient.unsqueeze(1)).to((ScalarType)ctx.get_data(nameof(ScalarType)))), null!, null!];
+            return BackwardPass.Hand([(saved[0] * gradient.unsqueeze(1)).to((ScalarType)ctx.get_data(nameof(ScalarType))), null, null]);
         var (hidden, targets) = (saved[0], saved[1]); // [M, H], [M]
         var inputGrad = torch.empty_like(hidden);   // [M, H]
         foreach (var (start, length) in Chunks(hidden.size(0), replay.ChunkRows))
@@ -69,18 +67,18 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
             using var chunkScope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
             var input = hidden.narrow(0, start, length).detach().requires_grad_(true); // [C, H]
-            var (lp, _) = TargetLogProbs.Score(replay.Model, input, targets.narrow(0, start, length), replay.ScoreType);
+            var (lp, _) = Score(replay.Weight, input, targets.narrow(0, start, length), replay.ScoreType);
             torch.autograd.backward([lp], [gradient.narrow(0, start, length)]);
             using var noGrad = torch.no_grad();
             inputGrad.narrow(0, start, length).copy_(input.grad!);
         }
         // One gradient per forward argument: the hidden states', none for the target ids and the replay description.
-        return [ReturnedGradients.Hand(inputGrad), null!, null!];
+        return BackwardPass.Hand([inputGrad, null, null]);
     }
 
     /// <summary>
-    /// The forward pass for a frozen head: log-probabilities and logit sums as <see cref="TargetLogProbs.Score"/> gives
-    /// them (through the same <see cref="TargetLogProbs.FromLogits"/>), and, saved for the backward pass, the derivative
+    /// The forward pass for a frozen head: log-probabilities and logit sums as <see cref="Score"/> gives
+    /// them (through the same <see cref="FromLogits"/>), and, saved for the backward pass, the derivative
     /// of each log-probability by its hidden state.
     /// </summary>
     private static List<Tensor> FrozenHeadForward(AutogradContext ctx, Tensor hidden, Tensor targets, Replay replay)
@@ -92,13 +90,13 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
         using (var scope = torch.NewDisposeScope())
         using (torch.no_grad())
         {
-            var weight = replay.Model.OutputWeight.to(replay.ScoreType); // [V, H], widened once for all chunks
+            var weight = replay.Weight.to(replay.ScoreType); // [V, H], widened once for all chunks
             foreach (var (start, length) in Chunks(rows, replay.ChunkRows))
             {
                 using var chunkScope = torch.NewDisposeScope();
                 var target = targets.narrow(0, start, length);                                          // [C]
                 var logits = nn.functional.linear(hidden.narrow(0, start, length).to(replay.ScoreType), weight); // [C, V]
-                var (chunkLogProbs, chunkLogitSums, normaliser) = TargetLogProbs.FromLogits(logits, target);      // [C] each
+                var (chunkLogProbs, chunkLogitSums, normaliser) = FromLogits(logits, target);      // [C] each
                 logProbs.narrow(0, start, length).copy_(chunkLogProbs);
                 logitSums.narrow(0, start, length).copy_(chunkLogitSums);
                 var probabilities = logits.sub_(normaliser.unsqueeze(-1)).exp_();                       // [C, V] softmax, in place
@@ -126,6 +124,30 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
             yield return (start, Math.Min(size, rows - start));
             start += size;
         } while (start < rows);
+    }
+
+    /// <summary>The head on hidden [M, H]: log-probabilities of targets [M] and (detached) logit sums [M].</summary>
+    internal static (Tensor LogProbs, Tensor LogitSums) Score(Tensor weight, Tensor hidden, Tensor targets, ScalarType scoreType)
+    {
+        // The head multiplies the bfloat16 hidden states and weight exactly in float32 and keeps the float32 result
+        // (as TRL's cast_lm_head_to_fp32): a bfloat16 GEMM would round every logit to 8 bits (2^-9 of its size)
+        // before the log-softmax, an error in the mean log-probs that training then follows. The weight stays bfloat16;
+        // its float32 copy lives for this call only. A no-op cast for float32 and float64 models.
+        var logits = nn.functional.linear(hidden.to(scoreType), weight.to(scoreType)); // [M, V]
+        var (logProbs, logitSums, _) = FromLogits(logits, targets);
+        return (logProbs, logitSums);
+    }
+
+    /// <summary>
+    /// From logits [M, V] and targets [M]: log p(target) [M], the (detached) logit sums [M], and the log-softmax's
+    /// normaliser logsumexp [M].
+    /// </summary>
+    internal static (Tensor LogProbs, Tensor LogitSums, Tensor Normaliser) FromLogits(Tensor logits, Tensor targets)
+    {
+        var normaliser = logits.logsumexp(-1);                                              // [M]
+        var logProbs = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - normaliser;   // [M]
+        using var noGrad = torch.no_grad();
+        return (logProbs, logits.sum(-1), normaliser);
     }
 
     private static Tensor Join(List<Tensor> chunks)
