@@ -38,7 +38,7 @@ public static class AttentionMasks
     /// Whether every row of a 2-D padding mask [B, T] has its real tokens first (training batches are right-padded).
     /// Plain causal attention is then exact at every real position, since a real query sees only earlier keys, all
     /// real; so no mask is built and the attention can take its causal kernels (SDPA's is_causal, or
-    /// <see cref="CausalBlockAttention"/> in training). A padding position then also sees the padding before it,
+    /// <see cref="Kernels.CausalBlockAttention"/> in training). A padding position then also sees the padding before it,
     /// where the mask would show it the real tokens and itself: its values differ, but no real position reads them
     /// and no loss scores them.
     /// </summary>
