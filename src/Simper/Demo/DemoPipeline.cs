@@ -111,7 +111,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
 
     private TrainingJob Job(string method, string model, string data, string run, double lr, double epochs, int batch) => new()
     {
-        ModelPath = model, DataPath = data, OutputPath = run, Overwrite = true,
+        Model = Checkpoints.ModelFolder.Open(model), DataPath = data, OutputPath = run, Overwrite = true,
         Settings = new TrainingSettings
         {
             Method = method, LearningRate = lr, Epochs = epochs, BatchSize = batch, GradientAccumulationSteps = 1,

@@ -18,7 +18,10 @@ public sealed class TrainingSettings
     public static readonly IReadOnlyList<string> DTypes = ["float32", "bfloat16"];
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda"];
     public static readonly IReadOnlyList<string> PackingModes = ["padded", "shared-prompt", "padding-free", "shared-prompt-padding-free"];
-    public static readonly IReadOnlyList<string> Switches = ["false", "true"];
+    public static readonly IReadOnlyList<string> SaveStrategies = ["steps", "no"];
+
+    /// <summary>The prompt limit when max-prompt-length is not set: TRL's 256, or half of max-length when that is shorter.</summary>
+    public const int DefaultMaxPromptLength = 256;
 
     public string Method { get; set; } = null!;
     public int BatchSize { get; set; }
@@ -37,6 +40,7 @@ public sealed class TrainingSettings
     public int Seed { get; set; }
     public int LoggingSteps { get; set; }
     public int SaveSteps { get; set; }
+    public string SaveStrategy { get; set; } = null!;
     public int SaveTotalLimit { get; set; }
     public int EvalSteps { get; set; }
     public int MaxLength { get; set; }
@@ -46,7 +50,7 @@ public sealed class TrainingSettings
     public string Device { get; set; } = null!;
     public int Threads { get; set; }
     public string Packing { get; set; } = null!;
-    public string GradientCheckpointing { get; set; } = null!;
+    public bool GradientCheckpointing { get; set; }
     public int LoraRank { get; set; }
     public double LoraAlpha { get; set; }
     public double LoraDropout { get; set; }
@@ -65,7 +69,41 @@ public sealed class TrainingSettings
     /// <summary>Whether single sequences (SFT, KTO) run back to back in one packed row rather than a padded batch.</summary>
     public bool PaddingFree => PairPacking is PairPacking.PaddingFree or PairPacking.SharedPromptPaddingFree;
 
-    public bool GradientCheckpointingEnabled => GradientCheckpointing == "true";
+    /// <summary>The preference objective of <see cref="Method"/> from the catalog; null for supervised fine-tuning.</summary>
+    public Objectives.ObjectiveInfo? Objective => IsSft ? null : Objectives.ObjectiveCatalog.Find(Method);
+
+    public bool IsSft => Method == SftMethod;
+
+    /// <summary>Whether over-long prompts keep their end (the latest turns) rather than their start.</summary>
+    public bool KeepPromptEnd => TruncationMode == "keep_end";
+
+    /// <summary>Whether checkpoint-N folders are written during and at the end of the run (save-strategy steps).</summary>
+    public bool SavesCheckpoints => SaveStrategy == "steps";
+
+    /// <summary>max-prompt-length as set, or min(256, max-length / 2) when it is 0 (not set).</summary>
+    public int EffectiveMaxPromptLength => MaxPromptLength > 0 ? MaxPromptLength : Math.Min(DefaultMaxPromptLength, MaxLength / 2);
+
+    /// <summary>
+    /// Every hyperparameter of the method with the value a run uses: the catalog's default unless set. Empty for sft.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> EffectiveHyperparameters()
+    {
+        var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (Objective is not { } objective) return values;
+        foreach (var h in objective.Hyperparameters)
+            values[h.Name] = Hyperparameters.FirstOrDefault(p => string.Equals(p.Key, h.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } set
+                ? set.Value : h.Default;
+        return values;
+    }
+
+    /// <summary>A copy whose later changes leave this one as it is.</summary>
+    public TrainingSettings Clone()
+    {
+        var copy = new TrainingSettings();
+        foreach (var option in Options) option.SetValue(copy, option.GetValue(this), "copy");
+        foreach (var (name, value) in Hyperparameters) copy.Hyperparameters[name] = value;
+        return copy;
+    }
 
     /// <summary>The LoRA adapter to train, or null when lora-rank is 0 and the whole model trains.</summary>
     public LoraConfig? Lora => LoraRank == 0 ? null : new LoraConfig
@@ -145,6 +183,9 @@ public sealed class TrainingSettings
         TrainingOption.Integer("save-steps", 500, 0, null,
             "Save a checkpoint every this many optimizer steps; 0 saves only at the end.",
             s => s.SaveSteps, (s, v) => s.SaveSteps = v),
+        TrainingOption.Choice("save-strategy", "steps", SaveStrategies,
+            "steps: write resumable checkpoint-N folders (model, optimizer, trainer state) as save-steps says; no: none, only the final model.",
+            s => s.SaveStrategy, (s, v) => s.SaveStrategy = v),
         TrainingOption.Integer("save-total-limit", 2, 0, null,
             "Keep at most this many checkpoints, deleting the oldest; 0 keeps all.",
             s => s.SaveTotalLimit, (s, v) => s.SaveTotalLimit = v),
@@ -154,8 +195,8 @@ public sealed class TrainingSettings
         TrainingOption.Integer("max-length", 512, 2, null,
             "Maximum tokens of prompt plus response; longer examples are truncated.",
             s => s.MaxLength, (s, v) => s.MaxLength = v),
-        TrainingOption.Integer("max-prompt-length", 256, 1, null,
-            "Maximum prompt tokens, applied before max-length; must be below max-length.",
+        TrainingOption.Integer("max-prompt-length", 0, 0, null,
+            "Maximum prompt tokens, applied before max-length; must be below max-length. 0: min(256, max-length / 2).",
             s => s.MaxPromptLength, (s, v) => s.MaxPromptLength = v),
         TrainingOption.Choice("truncation-mode", "keep_end", TruncationModes,
             "Which end of an over-long prompt to keep: keep_end (the latest turns, TRL's default) or keep_start.",
@@ -172,7 +213,7 @@ public sealed class TrainingSettings
         TrainingOption.Choice("packing", "shared-prompt-padding-free", PackingModes,
             "Forward layout; all give the same losses and gradients. padded: one right-padded row per sequence; shared-prompt: each pair's prompt computed once; padding-free: the micro-batch back to back in one row; shared-prompt-padding-free (fastest): both. SFT and KTO rows are packed when padding-free.",
             s => s.Packing, (s, v) => s.Packing = v),
-        TrainingOption.Choice("gradient-checkpointing", "false", Switches,
+        TrainingOption.Switch("gradient-checkpointing", false,
             "Recompute each decoder layer but the last in the backward pass instead of keeping its activations, and run the output head in chunks instead of keeping its logits: less memory, most of one more forward pass of time.",
             s => s.GradientCheckpointing, (s, v) => s.GradientCheckpointing = v),
         TrainingOption.Integer("lora-rank", 0, 0, null,
@@ -222,7 +263,7 @@ public sealed class TrainingSettings
     /// <param name="origin">Where the settings came from (recipe file or "command line"), named in the error.</param>
     public void Validate(string origin)
     {
-        if (MaxPromptLength >= MaxLength)
+        if (MaxPromptLength > 0 && MaxPromptLength >= MaxLength)
             throw new SimperException(
                 $"{origin}: max-prompt-length {MaxPromptLength} must be below max-length {MaxLength} to leave room for the response");
         if (MaxSteps == 0)

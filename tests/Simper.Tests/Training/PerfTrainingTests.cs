@@ -42,7 +42,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
 
         var plain = Train(model, data, temp.File("plain"), _ => { });
-        var checkpointed = Train(model, data, temp.File("checkpointed"), s => s.GradientCheckpointing = "true");
+        var checkpointed = Train(model, data, temp.File("checkpointed"), s => s.GradientCheckpointing = true);
 
         AssertClose(plain, checkpointed, 1e-5);
     }
@@ -55,7 +55,7 @@ public class PerfTrainingTests
         Action<TrainingSettings> lora = s => { Lora(s); s.LoraDropout = 0.5; };
 
         var plain = Train(model, data, temp.File("plain"), lora);
-        var checkpointed = Train(model, data, temp.File("checkpointed"), s => { lora(s); s.GradientCheckpointing = "true"; });
+        var checkpointed = Train(model, data, temp.File("checkpointed"), s => { lora(s); s.GradientCheckpointing = true; });
 
         AssertClose(plain, checkpointed, 1e-5);
     }
@@ -222,7 +222,7 @@ public class PerfTrainingTests
             SaveTotalLimit = 0, Threads = 1, MaxLength = 64, MaxPromptLength = 32, WarmupSteps = 1,
         };
         adjust(settings);
-        new TrainingJob { ModelPath = model, DataPath = data, OutputPath = output, Settings = settings, Resume = resume }
+        new TrainingJob { Model = ModelFolder.Open(model), DataPath = data, OutputPath = output, Settings = settings, Resume = resume }
             .Run(new TextProgressSink(TextWriter.Null), TextWriter.Null);
         var last = MetricsLog.Read(Path.Combine(output, MetricsLog.FileName))[^1];
         return new Final(last[MetricNames.Loss]!.Value, last[MetricNames.GradNorm]!.Value);
