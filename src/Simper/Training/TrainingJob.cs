@@ -103,8 +103,9 @@ public sealed record TrainingJob
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
         if (Resume is null) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile));
         log.Write(_dataNotes);
-        log.WriteLine($"training {Settings.Method} on {train.Count} examples ({report.Changes()})" +
-                      (eval is null ? "" : $", evaluating on {eval.Count}") + $"; writing to {run.Path}");
+        // One count of the data: the examples trained on, with what truncation did to them.
+        log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
+                      $"; {report.Changes()}; writing to {run.Path}");
         // A float32 checkpoint trained in bfloat16: the masters start from its float32 values, not the rounded ones.
         using var fullPrecision = lora is null && resumeProbe is null ? FullPrecisionWeights.Open(Model.Path, dtype) : null;
         var trainer = new Trainer<TExample>(policy, loss, Settings, run, progress)

@@ -32,7 +32,7 @@ public class TrainingSettingsTests
         [
             "method", "batch-size", "gradient-accumulation-steps", "learning-rate", "epochs", "max-steps", "warmup-ratio",
             "warmup-steps", "lr-scheduler", "weight-decay", "adam-beta1", "adam-beta2", "adam-epsilon", "max-grad-norm",
-            "seed", "logging-steps", "save-steps", "save-total-limit", "eval-steps", "max-length", "max-prompt-length",
+            "seed", "logging-steps", "save-steps", "save-strategy", "save-total-limit", "eval-steps", "max-length", "max-prompt-length",
             "truncation-mode", "dtype", "device", "threads", "packing", "gradient-checkpointing", "lora-rank", "lora-alpha",
             "lora-dropout", "lora-target-modules",
         ];
