@@ -4,7 +4,7 @@ namespace Simper.Cli;
 /// The command-line flag of each library setting, for error messages: the library names its settings as recipes
 /// do (<c>max_length</c>), the command line as its options (<c>--max-length</c>).
 /// </summary>
-internal static class SettingFlags
+public static class SettingFlags
 {
     // Settings whose flag is not the setting's name in kebab case.
     private static readonly Dictionary<string, string> Renamed = new(StringComparer.Ordinal)

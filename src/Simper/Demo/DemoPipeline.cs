@@ -128,7 +128,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
 
     private GenerationJob SampleJob() => new()
     {
-        ModelPath = SftDir, DataPath = Path.Combine(DataDir, DemoData.PairPromptsFile), OutputPath = Samples,
+        Model = Checkpoints.ModelFolder.Open(SftDir), DataPath = Path.Combine(DataDir, DemoData.PairPromptsFile), OutputPath = Samples,
         Samples = settings.SamplesPerPrompt, BatchSize = 512,
         Options = new GenerationOptions { DoSample = true, Temperature = 1, MaxNewTokens = settings.MaxNewTokens, Seed = settings.Seed },
     };
