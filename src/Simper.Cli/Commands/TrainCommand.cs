@@ -47,7 +47,7 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var settings = parse.GetValue(recipe) is { } path ? TrainingRecipe.Load(path) : new TrainingSettings();
-            if (sft) settings.Method = TrainingSettings.SftMethod;
+            if (sft) settings.Method = TrainingMethod.Sft;
             foreach (var (setting, option) in settingOptions)
                 if (parse.GetValue(option) is { } text) settings.Set(setting.Name, text, "--" + setting.Name);
             foreach (var (hyperparameter, option) in hyperparameterOptions)

@@ -37,7 +37,7 @@ public sealed record TrainingJob
         settings.Validate("settings");
         TorchRuntime.SetThreads(settings.Threads);
         var device = TorchRuntime.ParseDevice(settings.Device);
-        var dtype = TorchRuntime.ParseDtype(settings.DType);
+        var dtype = settings.DType;
         var config = Model.Config;
         // Positions beyond max_position_embeddings were never trained (and break rotary scaling); cap sequences there.
         var maxLength = Math.Min(settings.MaxLength, config.MaxPositionEmbeddings);
@@ -75,7 +75,7 @@ public sealed record TrainingJob
         {
             ReferenceLogProbs? reference = !objective.NeedsReference ? null
                 : precomputed && ReferenceModel is null ? ReferenceLogProbs.FromData : Reference(device, dtype);
-            return new PreferenceBatchLoss(objective, reference, pad, Settings.PairPacking);
+            return new PreferenceBatchLoss(objective, reference, pad, Settings.Packing);
         });
     }
 
@@ -150,7 +150,7 @@ public sealed record TrainingJob
         return RunFolder.Open(OutputPath, overwrite: false, resume: true).ResolveResume(Resume!);
     }
 
-    private IPreferenceObjective Objective() => ObjectiveCatalog.Create(Settings.Method, Settings.Hyperparameters);
+    private IPreferenceObjective Objective() => Settings.Objective!.Create(Settings.Hyperparameters);
 
     /// <summary>
     /// The reference model: --ref-model, or the starting model — which, when LoRA trains adapters on it, is the policy

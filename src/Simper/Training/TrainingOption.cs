@@ -108,4 +108,16 @@ public sealed class TrainingOption
         Func<TrainingSettings, bool> get, Action<TrainingSettings, bool> set) =>
         new(name, OptionKind.Switch, defaultValue, help, "true or false", ["false", "true"],
             _ => true, s => get(s), (s, v) => set(s, (bool)v));
+
+    /// <summary>
+    /// A choice among named values of a type (an enum, a dtype, a method): the option's text and saved value is the
+    /// name, the setting holds the typed value.
+    /// </summary>
+    internal static TrainingOption Choice<T>(string name, T defaultValue, IReadOnlyList<(string Name, T Value)> choices, string help,
+        Func<TrainingSettings, T> get, Action<TrainingSettings, T> set) where T : notnull
+    {
+        string NameOf(T value) => choices.First(c => EqualityComparer<T>.Default.Equals(c.Value, value)).Name;
+        return Choice(name, NameOf(defaultValue), [.. choices.Select(c => c.Name)], help,
+            s => NameOf(get(s)), (s, v) => set(s, choices.First(c => c.Name == v).Value));
+    }
 }

@@ -28,10 +28,10 @@ public class PerfTrainingTests
         using var temp = new TempFolder();
         var (model, data) = Inputs(temp);
 
-        var padded = Train(model, data, temp.File("padded"), s => { s.MaxSteps = 3; s.Packing = "padded"; });
+        var padded = Train(model, data, temp.File("padded"), s => { s.MaxSteps = 3; s.Packing = PairPacking.Padded; });
         var packed = Train(model, data, temp.File("packed"), s => s.MaxSteps = 3);
 
-        Assert.Equal("shared-prompt-padding-free", new TrainingSettings().Packing);
+        Assert.Equal(PairPacking.SharedPromptPaddingFree, new TrainingSettings().Packing);
         AssertClose(padded, packed, 1e-5);
     }
 
@@ -148,7 +148,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
 
         var full = Train(model, data, temp.File("float32"), s => s.MaxSteps = 20);
-        var half = Train(model, data, temp.File("bfloat16"), s => { s.MaxSteps = 20; s.DType = "bfloat16"; });
+        var half = Train(model, data, temp.File("bfloat16"), s => { s.MaxSteps = 20; s.DType = torch.ScalarType.BFloat16; });
 
         Assert.True(Math.Abs(full.Loss - half.Loss) < 1e-2, $"final loss float32 {full.Loss} vs bfloat16 {half.Loss}");
         Assert.True(File.Exists(Path.Combine(temp.File("bfloat16"), "checkpoint-20", MasterWeights.FileName)));
@@ -161,7 +161,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
         var run = temp.File("bf16");
         // Step 1 is the warm-up's first, at learning rate 0: the masters it saves are where they started.
-        Train(model, data, run, s => { s.DType = "bfloat16"; s.MaxSteps = 1; s.SaveSteps = 1; });
+        Train(model, data, run, s => { s.DType = torch.ScalarType.BFloat16; s.MaxSteps = 1; s.SaveSteps = 1; });
         using var saved = SafetensorsReader.Open(Path.Combine(run, "checkpoint-1", MasterWeights.FileName));
         using var original = SafetensorsReader.Open(Path.Combine(model, PretrainedModel.WeightsFile));
         var lowBits = 0;
@@ -184,7 +184,7 @@ public class PerfTrainingTests
         using var temp = new TempFolder();
         var (model, data) = Inputs(temp);
         var run = temp.File("bf16");
-        Action<TrainingSettings> bf16 = s => s.DType = "bfloat16";
+        Action<TrainingSettings> bf16 = s => s.DType = torch.ScalarType.BFloat16;
         Train(model, data, run, bf16);
         var weights = File.ReadAllBytes(Path.Combine(run, PretrainedModel.WeightsFile));
         var metrics = File.ReadAllText(Path.Combine(run, MetricsLog.FileName));
