@@ -16,7 +16,7 @@ public sealed record StepOutcome(Dictionary<string, double> Metrics, double Grad
 /// One optimizer step exactly as the trainer runs it: gradients cleared, each micro-batch's loss (divided by the
 /// number of micro-batches) backpropagated with its tensors freed before the next, gradients moved to the float32
 /// masters of a low-precision policy, the global norm clipped, and the AdamW update applied only when the loss and
-/// norm are finite. <see cref="Trainer{TExample}"/> runs it every step and <see cref="Bench.TrainingBench"/> times
+/// norm are finite. <see cref="Trainer{TExample}"/> runs it every step and the bench (TrainingBench) times
 /// it, so a change to the step is what the bench measures.
 /// </summary>
 public sealed class TrainingStep<TExample>(
