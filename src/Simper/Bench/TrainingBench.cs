@@ -80,7 +80,7 @@ public static class TrainingBench
 
         var timed = batches.Skip(settings.Warmup).ToList();
         var largest = timed.MaxBy(b => BenchBatches.Tokens(b, PairPacking.Padded))!;
-        // The optimizer drops the gradients after each step. The measured pass starts with them allocated, so its
+        // A step drops the previous step's gradients before its backward pass. The measured pass starts with them allocated, so its
         // peak counts activations and the backward pass's temporaries, not the gradients' own storage, which grows
         // with the parameters rather than with the batch.
         AllocateGradients(trainable.Select(p => p.parameter).Concat(parameters));
