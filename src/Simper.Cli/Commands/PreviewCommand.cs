@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Simper.Checkpoints;
 using Simper.Data;
 using Simper.Objectives;
 using Simper.Text;
@@ -45,7 +46,7 @@ public static class PreviewCommand
             if (maxPrompt < 1 || maxPrompt >= max)
                 throw new SimperException($"--max-prompt-length {maxPrompt}: expected at least 1 and below --max-length ({max}) to leave room for the response");
             var truncation = new TruncationOptions(max, maxPrompt, parse.GetValue(truncationMode) == "keep_end");
-            var encoder = ModelText.Load(parse.GetValue(modelDir)!);
+            var encoder = ModelFolder.Open(parse.GetValue(modelDir)!).Encoder();
             var shown = Preview(parse.GetValue(method)!, parse.GetValue(data)!, dataOptions.Read(parse), encoder, truncation, count);
             var json = parse.GetValue(format) == "json";
             foreach (var row in shown) Console.Out.Write(json ? Output.ToJson(ToJson(row, encoder.Tokenizer)) + "\n" : ToText(row, encoder.Tokenizer, truncation));

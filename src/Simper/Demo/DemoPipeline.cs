@@ -111,7 +111,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
 
     private TrainingJob Job(string method, string model, string data, string run, double lr, double epochs, int batch) => new()
     {
-        ModelPath = model, DataPath = data, OutputPath = run, Overwrite = true,
+        Model = Checkpoints.ModelFolder.Open(model), DataPath = data, OutputPath = run, Overwrite = true,
         Settings = new TrainingSettings
         {
             Method = method, LearningRate = lr, Epochs = epochs, BatchSize = batch, GradientAccumulationSteps = 1,
@@ -128,7 +128,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
 
     private GenerationJob SampleJob() => new()
     {
-        ModelPath = SftDir, DataPath = Path.Combine(DataDir, DemoData.PairPromptsFile), OutputPath = Samples,
+        Model = Checkpoints.ModelFolder.Open(SftDir), DataPath = Path.Combine(DataDir, DemoData.PairPromptsFile), OutputPath = Samples,
         Samples = settings.SamplesPerPrompt, BatchSize = 512,
         Options = new GenerationOptions { DoSample = true, Temperature = 1, MaxNewTokens = settings.MaxNewTokens, Seed = settings.Seed },
     };

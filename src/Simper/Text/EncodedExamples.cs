@@ -30,7 +30,10 @@ public sealed class EncodingReport
     public int Dropped { get; internal set; }
     public List<string> DroppedRows { get; } = [];
 
-    public override string ToString() =>
-        $"{Examples} examples; {PromptsTruncated} prompts and {ResponsesTruncated} responses truncated; {Dropped} dropped (no room for a response)" +
+    public override string ToString() => $"{Examples} examples; {Changes()}";
+
+    /// <summary>What truncation did, without the count of examples read.</summary>
+    public string Changes() =>
+        $"{PromptsTruncated} prompts and {ResponsesTruncated} responses truncated; {Dropped} dropped (no room for a response)" +
         (DroppedRows.Count > 0 ? $", first at {DroppedRows[0]}" : "");
 }

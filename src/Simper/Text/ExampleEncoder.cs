@@ -22,6 +22,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         var encoded = new List<EncodedPair>();
         foreach (var example in examples)
         {
+            Report.Examples++; // a pair counts once, though each of its responses is encoded
             var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen, example.Source),
                 Encode(example.Prompt, example.Rejected, example.Source));
             var prompt = TruncatePrompt(shared);
@@ -46,6 +47,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         var encoded = new List<EncodedCompletion>();
         foreach (var example in examples)
         {
+            Report.Examples++;
             var turn = Encode(example.Prompt, example.Completion, example.Source);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
@@ -59,6 +61,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         var encoded = new List<EncodedSft>();
         foreach (var example in examples)
         {
+            Report.Examples++;
             var turn = Encode(example.Prompt, example.Completion, example.Source);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
@@ -69,7 +72,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     private EncodedTurn Encode(Prompt prompt, Completion completion)
     {
-        Report.Examples++;
         return (prompt.Kind, completion.Kind) switch
         {
             (SegmentKind.TokenIds, SegmentKind.TokenIds) => new EncodedTurn(prompt.TokenIds!, completion.TokenIds!),
@@ -82,7 +84,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
     // Language-modelling SFT: the whole text or conversation is the response; a plain text gets BOS in front.
     private EncodedTurn EncodeWhole(Completion completion)
     {
-        Report.Examples++;
         return completion.Kind switch
         {
             SegmentKind.TokenIds => new EncodedTurn([], completion.TokenIds!),

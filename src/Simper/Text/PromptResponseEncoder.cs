@@ -1,5 +1,4 @@
 using Simper.Checkpoints;
-using Simper.Models;
 using Simper.Templates;
 using Simper.Tokenization;
 
@@ -71,38 +70,16 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
         string.Concat(messages.Select(m => m.Content));
 }
 
-/// <summary>Reads the tokenizer and chat template that a model folder carries.</summary>
+/// <summary>The prompt/response encoder of a model folder.</summary>
 public static class ModelText
 {
-    private static readonly string[] TokenizerFiles = ["tokenizer.json", "vocab.json", "tokenizer.model"];
-
-    /// <summary>True when the folder has tokenizer files (a model used only with pre-tokenized data may have none).</summary>
-    public static bool HasTokenizer(string modelDir) => TokenizerFiles.Any(f => File.Exists(Path.Combine(modelDir, f)));
-
-    /// <summary>The folder's tokenizer with its chat template (none when tokenizer_config.json has no chat_template).</summary>
-    public static PromptResponseEncoder Load(string modelDir)
-    {
-        var tokenizer = ModelTokenizer.FromFolder(modelDir);
-        CheckFitsModel(tokenizer, modelDir);
-        var template = tokenizer.ChatTemplate is { } source ? new ChatTemplate(source, tokenizer.BosToken, tokenizer.EosToken) : null;
-        return new PromptResponseEncoder(tokenizer, template);
-    }
-
-    /// <summary>
-    /// A token id at or beyond the model's vocab_size would index past its embedding matrix mid-run, so a tokenizer
-    /// that can produce one is refused when the folder is read.
-    /// </summary>
-    private static void CheckFitsModel(ModelTokenizer tokenizer, string modelDir)
-    {
-        var configPath = Path.Combine(modelDir, PretrainedModel.ConfigFile);
-        if (!File.Exists(configPath)) return;
-        int modelVocab = ModelConfig.Load(configPath).VocabSize;
-        int tokenizerVocab = Math.Max(tokenizer.VocabSize, tokenizer.AddedTokens.Keys.DefaultIfEmpty(-1).Max() + 1);
-        if (tokenizerVocab > modelVocab)
-            throw new SimperException(
-                $"{modelDir}: the tokenizer has {tokenizerVocab} token ids but config.json vocab_size is {modelVocab}; expected a tokenizer vocabulary of at most vocab_size");
-    }
+    /// <summary>The folder's tokenizer with its chat template; a one-line error when it has no tokenizer.</summary>
+    public static PromptResponseEncoder Encoder(this ModelFolder folder) => new(folder.RequireTokenizer(), folder.Template);
 
     /// <summary>The folder's encoder, or null when it has no tokenizer files.</summary>
-    public static PromptResponseEncoder? TryLoad(string modelDir) => HasTokenizer(modelDir) ? Load(modelDir) : null;
+    public static PromptResponseEncoder? TryEncoder(this ModelFolder folder) =>
+        folder.Tokenizer is { } tokenizer ? new PromptResponseEncoder(tokenizer, folder.Template) : null;
+
+    /// <summary>Opens <paramref name="modelDir"/> for its tokenizer and chat template alone.</summary>
+    public static PromptResponseEncoder Load(string modelDir) => ModelFolder.Open(modelDir).Encoder();
 }
