@@ -9,7 +9,8 @@ namespace Simper.Text;
 /// </summary>
 public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOptions truncation)
 {
-    public EncodingReport Report { get; } = new();
+    /// <summary>What encoding did; encoders may share one to count a dataset encoded in parts.</summary>
+    public EncodingReport Report { get; init; } = new();
 
     /// <summary>
     /// The model's vocab_size, when known: a token id at or beyond it (only pre-tokenized rows can hold one) is an
@@ -22,8 +23,10 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         var encoded = new List<EncodedPair>();
         foreach (var example in examples)
         {
-            var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen, example.Source),
+            var (chosenTurn, rejectedTurn) = (Encode(example.Prompt, example.Chosen, example.Source),
                 Encode(example.Prompt, example.Rejected, example.Source));
+            Report.CountRow(example.Source, chosenTurn.Moved ?? rejectedTurn.Moved);
+            var (shared, chosen, rejected) = SharePrompt(chosenTurn, rejectedTurn);
             var prompt = TruncatePrompt(shared);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedPair(prompt, TruncateResponse(prompt, chosen), TruncateResponse(prompt, rejected),
@@ -47,6 +50,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         foreach (var example in examples)
         {
             var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedCompletion(prompt, TruncateResponse(prompt, turn.Response), example.Desirable, example.Source));
@@ -60,6 +64,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
         foreach (var example in examples)
         {
             var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedSft(prompt, TruncateResponse(prompt, turn.Response), example.Source));

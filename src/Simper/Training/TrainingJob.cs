@@ -103,6 +103,7 @@ public sealed record TrainingJob
         if (Resume is null) TrainingRecipe.Save(Settings, run.File(RunFolder.SettingsFile));
         log.Write(_dataNotes);
         log.WriteLine($"data: {report}");
+        if (report.MovedQuestionWarning() is { } warning) log.WriteLine(warning);
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
                       $"; writing to {run.Path}");
         // A float32 checkpoint trained in bfloat16: the masters start from its float32 values, not the rounded ones.
