@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace Simper.Tokenization;
 
 /// <summary>
-/// A model's tokenizer read from its folder as Hugging Face reads it: <c>tokenizer.json</c>, or <c>vocab.json</c> +
-/// <c>merges.txt</c>, or a SentencePiece <c>tokenizer.model</c>, configured by <c>tokenizer_config.json</c>.
+/// A model's tokenizer read from its folder as Hugging Face reads it: <c>tokenizer.json</c> (encoded by Hugging Face's
+/// own tokenizers library), or <c>vocab.json</c> + <c>merges.txt</c>, or a SentencePiece <c>tokenizer.model</c>
+/// (assembled here on Microsoft.ML.Tokenizers), configured by <c>tokenizer_config.json</c>.
 /// </summary>
 public sealed class ModelTokenizer
 {
@@ -102,7 +103,7 @@ public sealed class ModelTokenizer
         var merges = File.ReadLines(mergesFile).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList();
         int bad = merges.FindIndex(l => l.Split(' ').Length != 2);
         if (bad >= 0) throw new SimperException($"{mergesFile}: merge '{merges[bad]}' is not two tokens separated by one space.");
-        return new ByteLevelBpeModel(vocab, merges, ByteLevelBpeModel.Gpt2Pattern, addPrefixSpace: false, nfc: false);
+        return new ByteLevelBpeModel(vocab, merges);
     }
 
     private (string? Token, int? Id) ResolveSpecial(TokenizerConfig config, string key, string? fallback)

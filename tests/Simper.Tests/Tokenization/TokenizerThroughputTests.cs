@@ -36,4 +36,19 @@ public class TokenizerThroughputTests(ITestOutputHelper output)
             Assert.Equal(tokenizer.ReferenceTokenizer!.EncodeToIds(plain), tokenizer.Encode(plain, addSpecialTokens: false));
         }
     }
+
+    [SkippableFact]
+    public void Measures_Llama3_tokenizer_json_speed_and_batches_match_single_encodings()
+    {
+        using var folder = VocabularyFolders.Write("llama-bpe");
+        var tokenizer = ModelTokenizer.FromFolder(folder.Path);
+        var text = Text();
+        var result = TokenizerThroughput.Measure(tokenizer, text);   // throws when the batch and one thread disagree
+        output.WriteLine($"llama-bpe: {result}");
+
+        Assert.True(result.Tokens > result.Bytes / 8);
+        var lines = text[..100_000].Split('\n');
+        var batch = tokenizer.EncodeBatch(lines, addSpecialTokens: false);
+        for (int i = 0; i < lines.Length; i++) Assert.Equal(tokenizer.Encode(lines[i], addSpecialTokens: false), batch[i]);
+    }
 }
