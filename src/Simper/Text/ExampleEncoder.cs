@@ -20,11 +20,12 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedPair> EncodePairs(IEnumerable<PreferenceExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => (Chosen: Encode(e.Prompt, e.Chosen, e.Source), Rejected: Encode(e.Prompt, e.Rejected, e.Source)));
         var encoded = new List<EncodedPair>();
-        foreach (var example in examples)
+        foreach (var (example, (chosenTurn, rejectedTurn)) in rows.Zip(turns))
         {
-            var (chosenTurn, rejectedTurn) = (Encode(example.Prompt, example.Chosen, example.Source),
-                Encode(example.Prompt, example.Rejected, example.Source));
+            Report.Examples += 2;
             Report.CountRow(example.Source, chosenTurn.Moved ?? rejectedTurn.Moved);
             var (shared, chosen, rejected) = SharePrompt(chosenTurn, rejectedTurn);
             var prompt = TruncatePrompt(shared);
@@ -33,6 +34,23 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
                 example.RefChosenLogps, example.RefRejectedLogps, example.Source));
         }
         return encoded;
+    }
+
+    /// <summary>
+    /// Encodes every row on all cores. Each row is encoded alone, so the results are those of encoding the rows one
+    /// after another; when rows fail, the first failing row's error is thrown, as a sequential pass would.
+    /// </summary>
+    private static T[] EncodeRows<TRow, T>(List<TRow> rows, Func<TRow, T> encode)
+    {
+        var results = new T[rows.Count];
+        var errors = new Exception?[rows.Count];
+        Parallel.For(0, rows.Count, i =>
+        {
+            try { results[i] = encode(rows[i]); }
+            catch (Exception e) { errors[i] = e; }
+        });
+        if (errors.FirstOrDefault(e => e != null) is { } first) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        return results;
     }
 
     // Both responses must follow the same prompt tokens. Tokenizing each whole conversation can end the prompt one
@@ -46,10 +64,12 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedCompletion> EncodeUnpaired(IEnumerable<UnpairedExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => Encode(e.Prompt, e.Completion, e.Source));
         var encoded = new List<EncodedCompletion>();
-        foreach (var example in examples)
+        foreach (var (example, turn) in rows.Zip(turns))
         {
-            var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.Examples++;
             Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
@@ -60,10 +80,12 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedSft> EncodeSft(IEnumerable<SftExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => Encode(e.Prompt, e.Completion, e.Source));
         var encoded = new List<EncodedSft>();
-        foreach (var example in examples)
+        foreach (var (example, turn) in rows.Zip(turns))
         {
-            var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.Examples++;
             Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
@@ -74,7 +96,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     private EncodedTurn Encode(Prompt prompt, Completion completion)
     {
-        Report.Examples++;
         return (prompt.Kind, completion.Kind) switch
         {
             (SegmentKind.TokenIds, SegmentKind.TokenIds) => new EncodedTurn(prompt.TokenIds!, completion.TokenIds!),
@@ -87,7 +108,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
     // Language-modelling SFT: the whole text or conversation is the response; a plain text gets BOS in front.
     private EncodedTurn EncodeWhole(Completion completion)
     {
-        Report.Examples++;
         return completion.Kind switch
         {
             SegmentKind.TokenIds => new EncodedTurn([], completion.TokenIds!),
