@@ -44,7 +44,7 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
     {
         var results = new T[rows.Count];
         var errors = new Exception?[rows.Count];
-        Parallel.For(0, rows.Count, i =>
+        Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             try { results[i] = encode(rows[i]); }
             catch (Exception e) { errors[i] = e; }

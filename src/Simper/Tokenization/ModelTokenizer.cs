@@ -197,7 +197,9 @@ public sealed class ModelTokenizer
     public IReadOnlyList<int>[] EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true)
     {
         var result = new IReadOnlyList<int>[texts.Count];
-        Parallel.For(0, texts.Count, i => result[i] = Encode(texts[i], addSpecialTokens));
+        // No more threads than cores: each busy thread of a tokenizer.json holds a native tokenizer of its own.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, texts.Count, options, i => result[i] = Encode(texts[i], addSpecialTokens));
         return result;
     }
 
