@@ -15,7 +15,7 @@ namespace Simper.Tokenization;
 /// copy of the file with no post-processor and with every added token marked non-special: "special" changes
 /// nothing in how text is split (the normalized flag does), and our decode drops special ids itself when asked.
 /// One native tokenizer serves one call at a time, so concurrent callers each take one from a pool.
-/// The library passes added tokens through the decoder like any other; an added token the decoder cannot give back
+/// The library passes added tokens through the decoder like any other; an added token the decoder garbles
 /// (DeepSeek's "ü" is a byte-level character, which the ByteLevel decoder turns into the lone byte 0xFC and so
 /// into U+FFFD) is written as its own content instead, so decoding never loses text.
 /// </remarks>
@@ -42,7 +42,7 @@ internal sealed class HuggingFaceTokenizer
         _json = copy.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         var tokenizer = Create(root);
         foreach (var t in addedTokens)
-            if (tokenizer.Decode([(uint)t.Id]) != t.Content) _literal[t.Id] = t.Content;
+            if (Garbles(tokenizer.Decode([(uint)t.Id]), t.Content)) _literal[t.Id] = t.Content;
         _pool.Add(tokenizer);
     }
 
@@ -78,6 +78,14 @@ internal sealed class HuggingFaceTokenizer
         }
         finally { _pool.Add(tokenizer); }
     }
+
+    /// <summary>
+    /// Whether decoding an added token alone gave replacement characters its content does not have: the decoder read it
+    /// as bytes that are no text. Any other difference (a Metaspace decoder turning "▁" into a space) is the library's
+    /// own decoding, kept.
+    /// </summary>
+    private static bool Garbles(string decoded, string content) =>
+        decoded.Count(c => c == '\uFFFD') > content.Count(c => c == '\uFFFD');
 
     private Tokenizers.DotNet.Tokenizer Rent() => _pool.TryTake(out var t) ? t : Create(root: null);
 

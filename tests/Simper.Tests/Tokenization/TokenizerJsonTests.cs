@@ -184,6 +184,23 @@ public class TokenizerJsonTests
     }
 
     [Fact]
+    public void An_added_token_the_byte_level_decoder_would_garble_decodes_to_its_content()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        // As DeepSeek LLM registers byte-level characters: "é" read as a byte-level character is the lone byte 0xE9.
+        json["added_tokens"]!.AsArray().Add(AddedToken(9, "é", special: false));
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        Assert.Equal([4, 9, 2], tokenizer.Encode("abéc"));
+        Assert.Equal("abéc", tokenizer.Decode([4, 9, 2]));
+        Assert.Equal("abéc<|eos|>", tokenizer.Decode([4, 9, 2, 8]));
+        Assert.Equal("abéc", tokenizer.Decode([4, 9, 2, 8], skipSpecialTokens: true));
+    }
+
+    [Fact]
     public void A_sequence_of_pre_tokenizers_applies_each_one()
     {
         using var folder = new TempFolder();
