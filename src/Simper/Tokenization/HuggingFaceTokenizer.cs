@@ -105,10 +105,14 @@ internal sealed class HuggingFaceTokenizer
                 ? $"{_path}: {unknown} is not supported by Hugging Face tokenizers 0.22."
                 : $"{_path}: Hugging Face tokenizers cannot read it ({e.Message.Replace('\n', ' ')}).", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SimperException($"{_path}: could not write the copy Hugging Face tokenizers reads to {temp} ({e.Message}); set TMPDIR to a writable folder.", e);
+        }
         catch (DllNotFoundException e)
         {
             throw new SimperException($"{_path}: Hugging Face tokenizers' native library (Tokenizers.DotNet.runtime) is not available on this platform ({e.Message}).", e);
         }
-        finally { File.Delete(temp); }
+        finally { try { File.Delete(temp); } catch (IOException) { } }
     }
 }
