@@ -103,6 +103,7 @@ public sealed record TrainingJob
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
         if (Resume is null) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile));
         log.Write(_dataNotes);
+        if (report.MovedQuestionWarning() is { } warning) log.WriteLine(warning);
         // One count of the data: the examples trained on, with what truncation did to them.
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
                       $"; {report.Changes()}; writing to {run.Path}");
