@@ -24,7 +24,7 @@ internal static class DemoCommand
         var methods = new Option<string>("--methods")
         {
             Description = $"Comma-separated methods, or 'all' ({string.Join(", ", ObjectiveCatalog.Names)})",
-            DefaultValueFactory = _ => string.Join(",", defaults.Methods),
+            DefaultValueFactory = _ => defaults.Methods.SequenceEqual(ObjectiveCatalog.Names) ? "all" : string.Join(",", defaults.Methods),
         };
         var rates = new Option<string>("--learning-rates")
         {
@@ -39,7 +39,11 @@ internal static class DemoCommand
         var alignEpochs = new Option<double>("--align-epochs") { Description = "Epochs of each alignment run", DefaultValueFactory = _ => defaults.AlignEpochs };
         var hidden = new Option<int>("--hidden-size") { Description = "Hidden size of the base model", DefaultValueFactory = _ => defaults.Model.HiddenSize };
         var layers = new Option<int>("--layers") { Description = "Decoder layers of the base model", DefaultValueFactory = _ => defaults.Model.NumHiddenLayers };
-        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => defaults.Threads };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "CPU threads: libtorch's threads for SFT and sampling, and alignment runs side by side (one thread each)",
+            DefaultValueFactory = _ => defaults.Threads,
+        };
         foreach (var option in new Option[] { output, seed, methods, rates, sftExamples, pairPrompts, evalPrompts, samples, sftEpochs, sftRate, sftBatch, alignEpochs, hidden, layers, threads })
             command.Options.Add(option);
         command.SetAction(parse =>

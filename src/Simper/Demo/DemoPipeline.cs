@@ -47,7 +47,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
                       $"--pair-prompts {settings.Data.PairPromptsPerFamily} --eval-prompts {settings.Data.EvalPromptsPerFamily}",
             () => DemoData.Write(DataDir, settings.Data with { Seed = settings.Seed }, TaskCatalog.All));
         Stage("sft", Command("sft", BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir, null, settings.SftLearningRate,
-                settings.SftEpochs, settings.SftBatchSize),
+                settings.SftEpochs, settings.SftBatchSize, settings.Threads),
             () => Train(SftJob()));
         Stage("generate", $"simper generate --model {SftDir} --data {Path.Combine(DataDir, DemoData.PairPromptsFile)} --output {Samples} " +
                           $"--num-samples {settings.SamplesPerPrompt} --temperature 1 --max-new-tokens {settings.MaxNewTokens} --seed {settings.Seed}",
@@ -59,15 +59,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
             if (summary.Pairs == 0) throw new SimperException("the SFT model's samples gave no pair (all right or all wrong); train longer or change --seed");
         });
         Score(DemoResults.SftMethod, null, SftDir);
-        foreach (var lr in settings.LearningRates)
-            foreach (var method in settings.Methods)
-            {
-                var run = Path.Combine(output, DemoRun.RunsFolder, DemoRun.RunName(method, lr));
-                Stage($"train {method} lr {Format(lr)}",
-                    Command("train", SftDir, Pairs, run, method, lr, settings.AlignEpochs, settings.AlignBatchSize),
-                    () => Train(AlignJob(method, lr, run)));
-                Score(method, lr, run);
-            }
+        AlignAndScore();
         DemoResults results = null!;
         Stage("report", $"simper demo report --output {output}", () =>
         {
@@ -90,41 +82,93 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
 
     private void Score(string method, double? lr, string modelDir)
     {
-        var name = DemoRun.RunName(method, lr);
-        var path = Path.Combine(ScoresDir, name + ".json");
-        Stage($"score {name}", $"simper demo score --model {modelDir} --data {EvalPrompts} --output {path}", () =>
-        {
-            var result = AccuracyScoring.ScoreModel(modelDir, EvalPrompts, settings.MaxNewTokens);
-            AccuracyScoring.Write(path, new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts));
-            log.WriteLine($"      mean accuracy {result.AccuracyByFamily.Values.Average():P1} (" +
-                          string.Join(", ", result.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")");
-        });
+        var (name, command) = ScoreCommand(method, lr, modelDir);
+        Stage($"score {name}", command, () => ScoreModel(method, lr, modelDir, log));
     }
 
-    private void Train(TrainingJob job) => job.Run(new TextProgressSink(log, everySteps: 100), TextWriter.Null);
+    /// <summary>
+    /// Every method at every learning rate, trained from the SFT model and scored, <see cref="DemoSettings.RunsAtOnce"/>
+    /// runs side by side on one libtorch thread each (<see cref="SideBySide"/>). Each run gives what it gives alone:
+    /// nothing it computes depends on libtorch's process-wide default generator (loading a model draws from it for
+    /// initial weights the checkpoint overwrites; the model has no dropout, the demo trains no LoRA adapters and uses
+    /// no gradient checkpointing, whose replay sets the generator's state; greedy decoding samples nothing), its data
+    /// order comes from a seeded System.Random of its own, and it writes only its own folders. Each run's log is held until it finishes and then printed whole, and stages are
+    /// numbered and their commands listed in the order of the runs, not of their finishing.
+    /// </summary>
+    private void AlignAndScore()
+    {
+        var runs = settings.LearningRates.SelectMany(lr => settings.Methods.Select(method => (Method: method, Lr: lr))).ToList();
+        var work = runs.Select((r, i) =>
+        {
+            var run = Path.Combine(output, DemoRun.RunsFolder, DemoRun.RunName(r.Method, r.Lr));
+            var trainCommand = Command("train", SftDir, Pairs, run, r.Method, r.Lr, settings.AlignEpochs, settings.AlignBatchSize, threads: 1);
+            var (name, scoreCommand) = ScoreCommand(r.Method, r.Lr, run);
+            _commands.Add(trainCommand);
+            _commands.Add(scoreCommand);
+            var first = _stage + 1 + 2 * i;
+            return (Func<bool>)(() =>
+            {
+                var text = new StringWriter();
+                var started = _clock.Elapsed;
+                text.WriteLine($"[{first}/{TotalStages}] train {r.Method} lr {Format(r.Lr)}");
+                Train(AlignJob(r.Method, r.Lr, run), text);
+                text.WriteLine($"      train {r.Method} lr {Format(r.Lr)} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
+                started = _clock.Elapsed;
+                text.WriteLine($"[{first + 1}/{TotalStages}] score {name}");
+                ScoreModel(r.Method, r.Lr, run, text);
+                text.WriteLine($"      score {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
+                lock (log) log.Write(text.ToString());
+                return true;
+            });
+        }).ToList();
+        _stage += 2 * runs.Count;
+        log.WriteLine($"aligning {settings.Methods.Count} methods at {settings.LearningRates.Count} learning rates, " +
+                      $"{Math.Min(settings.RunsAtOnce, runs.Count)} at a time on one thread each");
+        SideBySide.Run(work, settings.RunsAtOnce);
+    }
+
+    private (string Name, string Command) ScoreCommand(string method, double? lr, string modelDir)
+    {
+        var name = DemoRun.RunName(method, lr);
+        return (name, $"simper demo score --model {modelDir} --data {EvalPrompts} --output {ScorePath(name)}");
+    }
+
+    private string ScorePath(string name) => Path.Combine(ScoresDir, name + ".json");
+
+    private void ScoreModel(string method, double? lr, string modelDir, TextWriter writer)
+    {
+        var result = AccuracyScoring.ScoreModel(modelDir, EvalPrompts, settings.MaxNewTokens);
+        AccuracyScoring.Write(ScorePath(DemoRun.RunName(method, lr)), new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts));
+        writer.WriteLine($"      mean accuracy {result.AccuracyByFamily.Values.Average():P1} (" +
+                         string.Join(", ", result.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")");
+    }
+
+    private void Train(TrainingJob job, TextWriter? writer = null) =>
+        job.Run(new TextProgressSink(writer ?? log, everySteps: 100), TextWriter.Null);
 
     private TrainingJob SftJob() => Job(TrainingSettings.SftMethod, BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir,
-        settings.SftLearningRate, settings.SftEpochs, settings.SftBatchSize);
+        settings.SftLearningRate, settings.SftEpochs, settings.SftBatchSize, settings.Threads);
 
     private TrainingJob AlignJob(string method, double lr, string run) =>
-        Job(method, SftDir, Pairs, run, lr, settings.AlignEpochs, settings.AlignBatchSize);
+        Job(method, SftDir, Pairs, run, lr, settings.AlignEpochs, settings.AlignBatchSize, threads: 1);
 
-    private TrainingJob Job(string method, string model, string data, string run, double lr, double epochs, int batch) => new()
+    private TrainingJob Job(string method, string model, string data, string run, double lr, double epochs, int batch, int threads) => new()
     {
         ModelPath = model, DataPath = data, OutputPath = run, Overwrite = true,
         Settings = new TrainingSettings
         {
             Method = method, LearningRate = lr, Epochs = epochs, BatchSize = batch, GradientAccumulationSteps = 1,
-            LoggingSteps = 2, SaveSteps = 0, SaveTotalLimit = 1, Seed = settings.Seed, Threads = settings.Threads,
+            LoggingSteps = 2, SaveSteps = 0, SaveTotalLimit = 1, Seed = settings.Seed, Threads = threads,
             MaxLength = settings.Model.MaxPositionEmbeddings, MaxPromptLength = settings.Model.MaxPositionEmbeddings / 2,
         },
     };
 
-    private string Command(string verb, string model, string data, string run, string? method, double lr, double epochs, int batch) =>
+    private string Command(string verb, string model, string data, string run, string? method, double lr, double epochs, int batch,
+        int? threads = null) =>
         $"simper {verb} --model {model} --data {data} --output {run}" + (method is null ? "" : $" --method {method}") +
         $" --learning-rate {Format(lr)} --epochs {epochs.ToString(CultureInfo.InvariantCulture)} --batch-size {batch} --gradient-accumulation-steps 1" +
         $" --logging-steps 2 --save-steps 0 --seed {settings.Seed} --max-length {settings.Model.MaxPositionEmbeddings}" +
-        $" --max-prompt-length {settings.Model.MaxPositionEmbeddings / 2} --overwrite";
+        $" --max-prompt-length {settings.Model.MaxPositionEmbeddings / 2}" + (threads is null ? "" : $" --threads {threads}") + " --overwrite";
 
     private GenerationJob SampleJob() => new()
     {
