@@ -68,7 +68,7 @@ internal static class DemoCommand
                 },
             };
             var results = new DemoPipeline(settings, parse.GetValue(output)!, Console.Error).Run();
-            Console.Out.Write(DemoReport.Table(results, TableView.BestLearningRate));
+            Console.Out.Write(DemoReport.Summary(results));
             return 0;
         });
         command.Subcommands.Add(DataCommand());
@@ -149,7 +149,7 @@ internal static class DemoCommand
         {
             var results = DemoRun.Read(parse.GetValue(output)!);
             DemoReport.Write(results, parse.GetValue(output)!);
-            Console.Out.Write(DemoReport.Table(results, TableView.BestLearningRate));
+            Console.Out.Write(DemoReport.Summary(results));
             return 0;
         });
         return command;
