@@ -92,8 +92,9 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
     /// nothing it computes depends on libtorch's process-wide default generator (loading a model draws from it for
     /// initial weights the checkpoint overwrites; the model has no dropout, the demo trains no LoRA adapters and uses
     /// no gradient checkpointing, whose replay sets the generator's state; greedy decoding samples nothing), its data
-    /// order comes from a seeded System.Random of its own, and it writes only its own folders. Each run's log is held until it finishes and then printed whole, and stages are
-    /// numbered and their commands listed in the order of the runs, not of their finishing.
+    /// order comes from a seeded System.Random of its own, and it writes only its own folders. Each run's log is held
+    /// until it ends and then printed whole; stages are numbered and their commands listed in the order of the runs,
+    /// not of their finishing.
     /// </summary>
     private void AlignAndScore()
     {
@@ -101,24 +102,28 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         var work = runs.Select((r, i) =>
         {
             var run = Path.Combine(output, DemoRun.RunsFolder, DemoRun.RunName(r.Method, r.Lr));
-            var trainCommand = Command("train", SftDir, Pairs, run, r.Method, r.Lr, settings.AlignEpochs, settings.AlignBatchSize, threads: 1);
             var (name, scoreCommand) = ScoreCommand(r.Method, r.Lr, run);
-            _commands.Add(trainCommand);
+            _commands.Add(Command("train", SftDir, Pairs, run, r.Method, r.Lr, settings.AlignEpochs, settings.AlignBatchSize, threads: 1));
             _commands.Add(scoreCommand);
             var first = _stage + 1 + 2 * i;
-            return (Func<bool>)(() =>
+            return (Action)(() =>
             {
                 var text = new StringWriter();
-                var started = _clock.Elapsed;
-                text.WriteLine($"[{first}/{TotalStages}] train {r.Method} lr {Format(r.Lr)}");
-                Train(AlignJob(r.Method, r.Lr, run), text);
-                text.WriteLine($"      train {r.Method} lr {Format(r.Lr)} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
-                started = _clock.Elapsed;
-                text.WriteLine($"[{first + 1}/{TotalStages}] score {name}");
-                ScoreModel(r.Method, r.Lr, run, text);
-                text.WriteLine($"      score {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
-                lock (log) log.Write(text.ToString());
-                return true;
+                try
+                {
+                    var started = _clock.Elapsed;
+                    text.WriteLine($"[{first}/{TotalStages}] train {r.Method} lr {Format(r.Lr)}");
+                    Train(AlignJob(r.Method, r.Lr, run), text);
+                    text.WriteLine($"      train {r.Method} lr {Format(r.Lr)} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
+                    started = _clock.Elapsed;
+                    text.WriteLine($"[{first + 1}/{TotalStages}] score {name}");
+                    ScoreModel(r.Method, r.Lr, run, text);
+                    text.WriteLine($"      score {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
+                }
+                finally
+                {
+                    lock (log) log.Write(text.ToString());
+                }
             });
         }).ToList();
         _stage += 2 * runs.Count;

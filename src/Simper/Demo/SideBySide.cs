@@ -21,6 +21,9 @@ public static class SideBySide
     // Deep autograd graphs call back into managed code (custom backward functions) on the worker's own stack.
     private const int WorkerStackBytes = 16 << 20;
 
+    public static void Run(IReadOnlyList<Action> work, int atOnce) =>
+        Run(work.Select(w => (Func<bool>)(() => { w(); return true; })).ToList(), atOnce);
+
     public static IReadOnlyList<T> Run<T>(IReadOnlyList<Func<T>> work, int atOnce)
     {
         if (atOnce < 1) throw new ArgumentOutOfRangeException(nameof(atOnce), atOnce, "must be at least 1");
