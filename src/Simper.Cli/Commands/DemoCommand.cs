@@ -1,10 +1,13 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection;
 using System.Globalization;
 using System.Text.Json;
 using Simper.Demo;
 using Simper.Demo.Report;
 using Simper.Demo.Tasks;
 using Simper.Objectives;
+using Simper.Runtime;
 
 namespace Simper.Cli.Commands;
 
@@ -67,7 +70,7 @@ internal static class DemoCommand
                     EvalPromptsPerFamily = parse.GetValue(evalPrompts),
                 },
             };
-            var results = new DemoPipeline(settings, parse.GetValue(output)!, Console.Error).Run();
+            var results = new DemoPipeline(settings, parse.GetValue(output)!, Console.Error, Simper).Run();
             Console.Out.Write(DemoReport.Summary(results));
             return 0;
         });
@@ -128,16 +131,33 @@ internal static class DemoCommand
         var model = CommonOptions.Model();
         var data = new Option<string>("--data") { Description = "Prompts file (JSONL with a prompt field)", Required = true };
         var output = CommonOptions.Output("Also write the score as JSON to this file", required: false);
-        foreach (var option in new Option[] { model, data, output }) command.Options.Add(option);
+        var method = new Option<string>("--method") { Description = "Method that trained the model, as the report labels it (sft for the base); the model folder by default" };
+        var rate = new Option<double?>("--learning-rate") { Description = "Learning rate that trained the model, as the report labels it; none for the base" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads; 0 = libtorch's default (one per core)" };
+        foreach (var option in new Option[] { model, data, output, method, rate, threads }) command.Options.Add(option);
         command.SetAction(parse =>
         {
+            TorchRuntime.SetThreads(parse.GetValue(threads));
             var result = AccuracyScoring.ScoreModel(parse.GetValue(model)!, parse.GetValue(data)!, new DemoSettings().MaxNewTokens);
-            var score = new ModelScore(parse.GetValue(model)!, null, result.AccuracyByFamily, result.Prompts);
+            var score = new ModelScore(parse.GetValue(method) ?? parse.GetValue(model)!, parse.GetValue(rate), result.AccuracyByFamily, result.Prompts);
             if (parse.GetValue(output) is { } path) AccuracyScoring.Write(path, score);
             Console.Out.WriteLine(JsonSerializer.Serialize(score));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// How the demo starts one of its stages as a child process: this same program (the app host, or `dotnet` with
+    /// this assembly) with the stage's arguments.
+    /// </summary>
+    private static ProcessStartInfo Simper(IReadOnlyList<string> args)
+    {
+        var host = Environment.ProcessPath ?? throw new SimperException("demo: cannot tell which program is running, to start its stages");
+        var start = new ProcessStartInfo(host);
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return start;
     }
 
     private static Command ReportCommand()

@@ -17,7 +17,12 @@ namespace Simper.Demo;
 /// prompts, and the report. Every stage is the library code behind a CLI command, and the report lists those
 /// commands so any stage can be rerun from the files written here.
 /// </summary>
-public sealed class DemoPipeline(DemoSettings settings, string output, TextWriter log)
+/// <param name="simper">
+/// How to start a `simper` command as a child process (the command line passes its own executable). With it, the
+/// alignment runs go side by side, each in a process of its own; without it, they run one after another in this one.
+/// </param>
+public sealed class DemoPipeline(DemoSettings settings, string output, TextWriter log,
+    Func<IReadOnlyList<string>, ProcessStartInfo>? simper = null)
 {
     private readonly List<string> _commands = [];
     private readonly Stopwatch _clock = new();
@@ -46,7 +51,7 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         Stage("data", $"simper demo data --output {DataDir} --seed {settings.Seed} --sft-examples {settings.Data.SftExamplesPerFamily} " +
                       $"--pair-prompts {settings.Data.PairPromptsPerFamily} --eval-prompts {settings.Data.EvalPromptsPerFamily}",
             () => DemoData.Write(DataDir, settings.Data with { Seed = settings.Seed }, TaskCatalog.All));
-        Stage("sft", Command("sft", BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir, null, settings.SftLearningRate,
+        Stage("sft", Command("sft", BaseDir, Path.Combine(DataDir, DemoData.SftFile), SftDir, settings.SftLearningRate,
                 settings.SftEpochs, settings.SftBatchSize, settings.Threads),
             () => Train(SftJob()));
         Stage("generate", $"simper generate --model {SftDir} --data {Path.Combine(DataDir, DemoData.PairPromptsFile)} --output {Samples} " +
@@ -87,14 +92,14 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
     }
 
     /// <summary>
-    /// Every method at every learning rate, trained from the SFT model and scored, <see cref="DemoSettings.RunsAtOnce"/>
-    /// runs side by side on one libtorch thread each (<see cref="SideBySide"/>). Each run gives what it gives alone:
-    /// nothing it computes depends on libtorch's process-wide default generator (loading a model draws from it for
-    /// initial weights the checkpoint overwrites; the model has no dropout, the demo trains no LoRA adapters and uses
-    /// no gradient checkpointing, whose replay sets the generator's state; greedy decoding samples nothing), its data
-    /// order comes from a seeded System.Random of its own, and it writes only its own folders. Each run's log is held
-    /// until it ends and then printed whole; stages are numbered and their commands listed in the order of the runs,
-    /// not of their finishing.
+    /// Every method at every learning rate, trained from the SFT model and scored, each by the two commands the report
+    /// lists, on one libtorch thread. With <paramref name="simper"/> they run as child processes,
+    /// <see cref="DemoSettings.RunsAtOnce"/> at a time: a model this small keeps one core busy but cannot use a second
+    /// one well. Processes, not threads, because TorchSharp leaves the numbers it hands to an op (Scalars) to the
+    /// garbage collector: a collection that another run's thread sets off can free one while libtorch still reads it.
+    /// A process shares nothing with the others (no generator, no collector, no thread settings), so each run gives
+    /// exactly what it gives alone. Each run's output is held until it ends and then printed whole; stages are
+    /// numbered and their commands listed in the order of the runs, not of their finishing.
     /// </summary>
     private void AlignAndScore()
     {
@@ -102,9 +107,11 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         var work = runs.Select((r, i) =>
         {
             var run = Path.Combine(output, DemoRun.RunsFolder, DemoRun.RunName(r.Method, r.Lr));
-            var (name, scoreCommand) = ScoreCommand(r.Method, r.Lr, run);
-            _commands.Add(Command("train", SftDir, Pairs, run, r.Method, r.Lr, settings.AlignEpochs, settings.AlignBatchSize, threads: 1));
-            _commands.Add(scoreCommand);
+            var name = DemoRun.RunName(r.Method, r.Lr);
+            string[] train = [.. TrainArgs(SftDir, Pairs, run, r.Method, r.Lr, settings.AlignEpochs, settings.AlignBatchSize), "--threads", "1"];
+            string[] score = [.. ScoreArgs(r.Method, r.Lr, run), "--threads", "1"];
+            _commands.Add(Printed(train));
+            _commands.Add(Printed(score));
             var first = _stage + 1 + 2 * i;
             return (Action)(() =>
             {
@@ -113,11 +120,14 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
                 {
                     var started = _clock.Elapsed;
                     text.WriteLine($"[{first}/{TotalStages}] train {r.Method} lr {Format(r.Lr)}");
-                    Train(AlignJob(r.Method, r.Lr, run), text);
+                    if (simper is null) Train(AlignJob(r.Method, r.Lr, run), text);
+                    else ChildProcess.Run(simper, train, text);
                     text.WriteLine($"      train {r.Method} lr {Format(r.Lr)} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
                     started = _clock.Elapsed;
                     text.WriteLine($"[{first + 1}/{TotalStages}] score {name}");
-                    ScoreModel(r.Method, r.Lr, run, text);
+                    if (simper is null) { torch.set_num_threads(1); ScoreModel(r.Method, r.Lr, run, TextWriter.Null); }
+                    else ChildProcess.Run(simper, score, TextWriter.Null);
+                    text.WriteLine(Describe(AccuracyScoring.Read(ScorePath(name))));
                     text.WriteLine($"      score {name} took {(_clock.Elapsed - started).TotalSeconds:F1} s");
                 }
                 finally
@@ -127,26 +137,38 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
             });
         }).ToList();
         _stage += 2 * runs.Count;
+        var atOnce = simper is null ? 1 : Math.Min(settings.RunsAtOnce, runs.Count);
         log.WriteLine($"aligning {settings.Methods.Count} methods at {settings.LearningRates.Count} learning rates, " +
-                      $"{Math.Min(settings.RunsAtOnce, runs.Count)} at a time on one thread each");
-        SideBySide.Run(work, settings.RunsAtOnce);
+                      (atOnce == 1 ? "one run at a time" : $"{atOnce} runs at a time") + ", each on one thread");
+        if (simper is null) work.ForEach(w => w());
+        else SideBySide.Run(work, atOnce);
+        torch.set_num_threads(settings.Threads);
     }
 
-    private (string Name, string Command) ScoreCommand(string method, double? lr, string modelDir)
-    {
-        var name = DemoRun.RunName(method, lr);
-        return (name, $"simper demo score --model {modelDir} --data {EvalPrompts} --output {ScorePath(name)}");
-    }
+    private (string Name, string Command) ScoreCommand(string method, double? lr, string modelDir) =>
+        (DemoRun.RunName(method, lr), Printed([.. ScoreArgs(method, lr, modelDir), "--threads", $"{settings.Threads}"]));
+
+    private string[] ScoreArgs(string method, double? lr, string modelDir) =>
+    [
+        "demo", "score", "--model", modelDir, "--data", EvalPrompts, "--output", ScorePath(DemoRun.RunName(method, lr)),
+        "--method", method, .. lr is { } rate ? new[] { "--learning-rate", Exact(rate) } : [],
+    ];
+
+    private static string Printed(IEnumerable<string> args) => "simper " + string.Join(' ', args);
 
     private string ScorePath(string name) => Path.Combine(ScoresDir, name + ".json");
 
     private void ScoreModel(string method, double? lr, string modelDir, TextWriter writer)
     {
         var result = AccuracyScoring.ScoreModel(modelDir, EvalPrompts, settings.MaxNewTokens);
-        AccuracyScoring.Write(ScorePath(DemoRun.RunName(method, lr)), new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts));
-        writer.WriteLine($"      mean accuracy {result.AccuracyByFamily.Values.Average():P1} (" +
-                         string.Join(", ", result.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")");
+        var score = new ModelScore(method, lr, result.AccuracyByFamily, result.Prompts);
+        AccuracyScoring.Write(ScorePath(DemoRun.RunName(method, lr)), score);
+        writer.WriteLine(Describe(score));
     }
+
+    private static string Describe(ModelScore score) =>
+        $"      mean accuracy {score.AccuracyByFamily.Values.Average():P1} (" +
+        string.Join(", ", score.AccuracyByFamily.Select(kv => $"{kv.Key} {kv.Value:P0}")) + ")";
 
     private void Train(TrainingJob job, TextWriter? writer = null) =>
         job.Run(new TextProgressSink(writer ?? log, everySteps: 100), TextWriter.Null);
@@ -168,12 +190,25 @@ public sealed class DemoPipeline(DemoSettings settings, string output, TextWrite
         },
     };
 
-    private string Command(string verb, string model, string data, string run, string? method, double lr, double epochs, int batch,
-        int? threads = null) =>
-        $"simper {verb} --model {model} --data {data} --output {run}" + (method is null ? "" : $" --method {method}") +
-        $" --learning-rate {Format(lr)} --epochs {epochs.ToString(CultureInfo.InvariantCulture)} --batch-size {batch} --gradient-accumulation-steps 1" +
-        $" --logging-steps 2 --save-steps 0 --seed {settings.Seed} --max-length {settings.Model.MaxPositionEmbeddings}" +
-        $" --max-prompt-length {settings.Model.MaxPositionEmbeddings / 2}" + (threads is null ? "" : $" --threads {threads}") + " --overwrite";
+    private string[] TrainArgs(string model, string data, string run, string method, double lr, double epochs, int batch) =>
+    [
+        "train", "--model", model, "--data", data, "--output", run, "--method", method, .. CommonTrainArgs(lr, epochs, batch),
+    ];
+
+    private string Command(string verb, string model, string data, string run, double lr, double epochs, int batch, int threads) =>
+        Printed([verb, "--model", model, "--data", data, "--output", run, .. CommonTrainArgs(lr, epochs, batch), "--threads", $"{threads}"]);
+
+    private string[] CommonTrainArgs(double lr, double epochs, int batch) =>
+    [
+        "--learning-rate", Exact(lr), "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--batch-size", $"{batch}",
+        "--gradient-accumulation-steps", "1", "--logging-steps", "2", "--save-steps", "0", "--seed", $"{settings.Seed}",
+        "--max-length", $"{settings.Model.MaxPositionEmbeddings}", "--max-prompt-length", $"{settings.Model.MaxPositionEmbeddings / 2}",
+        "--overwrite",
+    ];
+
+    /// <summary>The learning rate as <see cref="Format"/> writes it when that reads back as the same number, else in full.</summary>
+    private static string Exact(double lr) =>
+        double.Parse(Format(lr), CultureInfo.InvariantCulture) == lr ? Format(lr) : lr.ToString("R", CultureInfo.InvariantCulture);
 
     private GenerationJob SampleJob() => new()
     {

@@ -17,8 +17,8 @@ public sealed record DemoSettings
     public IReadOnlyList<double> LearningRates { get; init; } = [3e-5, 1e-4, 1e-3];
     /// <summary>libtorch threads of the stages that run one at a time (SFT, sampling, scoring the SFT model).</summary>
     public int Threads { get; init; } = 2;
-    /// <summary>Alignment runs (each trained and then scored) side by side, one libtorch thread each; as many as
-    /// <see cref="Threads"/> unless set. The results do not depend on it.</summary>
+    /// <summary>Alignment runs (each trained and then scored, in processes of their own) side by side, one libtorch
+    /// thread each; as many as <see cref="Threads"/> unless set. The results do not depend on it.</summary>
     public int? AlignRunsAtOnce { get; init; }
     public int RunsAtOnce => Math.Max(1, AlignRunsAtOnce ?? Threads);
 

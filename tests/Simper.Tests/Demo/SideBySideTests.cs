@@ -1,17 +1,14 @@
-using System.Text.Json.Nodes;
-using Simper.Checkpoints;
+using System.Diagnostics;
 using Simper.Demo;
 using Simper.Demo.Report;
-using Simper.Models;
 using Simper.Objectives;
 using Simper.Training;
-using TorchSharp;
 
 namespace Simper.Tests.Demo;
 
 /// <summary>
-/// The demo's alignment runs side by side give what they give one at a time: the same scores, the same training
-/// logs byte for byte, and the report's rows in the same order.
+/// The demo's alignment runs, two at a time in child processes, give what they give one after another in the demo's
+/// own process: the same scores, the same training logs byte for byte, the same report, rows in the same order.
 /// </summary>
 public class SideBySideTests
 {
@@ -26,123 +23,99 @@ public class SideBySideTests
         Data = new DemoDataSettings { SftExamplesPerFamily = 300, PairPromptsPerFamily = 40, EvalPromptsPerFamily = 10 },
     };
 
+    /// <summary>`simper ARGS` as the tests run it: the CLI assembly copied beside the tests.</summary>
+    private static ProcessStartInfo Simper(IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Simper.Cli.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return start;
+    }
+
     [Fact]
-    public void RunsSideBySideGiveWhatTheyGiveOneAtATime()
+    public void RunsInChildProcessesSideBySideGiveWhatTheyGiveOneAfterAnotherInProcess()
     {
         using var folder = new TempFolder();
-        var oneAtATime = new DemoPipeline(Tiny(1), folder.File("one"), TextWriter.Null).Run();
+        var (one, two) = (folder.File("one"), folder.File("two"));
+        var inProcess = new DemoPipeline(Tiny(1), one, TextWriter.Null).Run();
         var log = new StringWriter();
-        var sideBySide = new DemoPipeline(Tiny(2), folder.File("two"), log).Run();
+        var sideBySide = new DemoPipeline(Tiny(2), two, log, Simper).Run();
 
-        Assert.Contains("2 at a time on one thread each", log.ToString());
-        Assert.Equal(9, oneAtATime.Scores.Count);
-        foreach (var (one, two) in oneAtATime.Scores.Zip(sideBySide.Scores))
+        Assert.Contains("2 runs at a time, each on one thread", log.ToString());
+        Assert.Equal(9, inProcess.Scores.Count);
+        Assert.Equal(inProcess.Scores.Count, sideBySide.Scores.Count);
+        foreach (var (a, b) in inProcess.Scores.Zip(sideBySide.Scores))
         {
-            Assert.Equal((one.Method, one.LearningRate), (two.Method, two.LearningRate));
-            Assert.Equal(one.AccuracyByFamily.OrderBy(kv => kv.Key), two.AccuracyByFamily.OrderBy(kv => kv.Key));
+            Assert.Equal((a.Method, a.LearningRate, a.Prompts), (b.Method, b.LearningRate, b.Prompts));
+            Assert.Equal(a.AccuracyByFamily.OrderBy(kv => kv.Key), b.AccuracyByFamily.OrderBy(kv => kv.Key));
         }
         foreach (var method in Tiny(1).Methods)
             foreach (var lr in Tiny(1).LearningRates)
             {
-                var run = Path.Combine(DemoRun.RunsFolder, DemoRun.RunName(method, lr), MetricsLog.FileName);
-                var metrics = File.ReadAllText(Path.Combine(folder.File("one"), run));
+                var run = Path.Combine(DemoRun.RunsFolder, DemoRun.RunName(method, lr));
+                var metrics = File.ReadAllText(Path.Combine(one, run, MetricsLog.FileName));
                 Assert.Contains("\"logps/chosen\"", metrics);
-                Assert.Equal(metrics, File.ReadAllText(Path.Combine(folder.File("two"), run)));
+                Assert.Equal(metrics, File.ReadAllText(Path.Combine(two, run, MetricsLog.FileName)));
+                Assert.Equal(File.ReadAllBytes(Path.Combine(one, run, "model.safetensors")), File.ReadAllBytes(Path.Combine(two, run, "model.safetensors")));
             }
 
-        // Rows in the catalog's order, SFT first, in every table and in both reports.
+        // Rows in the catalog's order, SFT first, in every table of both runs; the reports alike but for their folder.
         var expected = new[] { DemoResults.SftMethod }.Concat(ObjectiveCatalog.Names.Where(Tiny(1).Methods.Contains)).ToList();
-        foreach (var results in new[] { oneAtATime, sideBySide })
+        foreach (var results in new[] { inProcess, sideBySide })
             foreach (var view in AccuracyTable.Views(results))
                 Assert.Equal(expected, AccuracyTable.Build(results, view).Rows.Select(r => r.Method));
-        Assert.Equal(File.ReadAllText(Path.Combine(folder.File("one"), "report.md")).Replace(folder.File("one"), "DIR"),
-            File.ReadAllText(Path.Combine(folder.File("two"), "report.md")).Replace(folder.File("two"), "DIR"));
+        Assert.Equal(File.ReadAllText(Path.Combine(one, "report.md")).Replace(one, "DIR"), File.ReadAllText(Path.Combine(two, "report.md")).Replace(two, "DIR"));
     }
 
     [Fact]
-    public void WorkersReturnResultsInTheOrderGivenAndOnOneThreadEach()
+    public void PiecesRunTogetherUpToTheLimitAndEachOnce()
     {
-        var work = Enumerable.Range(0, 7).Select(i => (Func<(int, int)>)(() =>
+        // Two pieces that wait for each other finish only if they run at the same time.
+        using var both = new Barrier(2);
+        var ran = new int[6];
+        var running = 0;
+        var most = 0;
+        var work = Enumerable.Range(0, 6).Select(i => (Action)(() =>
         {
-            Thread.Sleep(7 - i); // later pieces finish first
-            return (i, torch.get_num_threads());
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref most, now);
+            if (i < 2) Assert.True(both.SignalAndWait(TimeSpan.FromSeconds(30)), "the first two pieces ran together");
+            else Thread.Sleep(10);
+            Interlocked.Increment(ref ran[i]);
+            Interlocked.Decrement(ref running);
         })).ToList();
 
-        var results = SideBySide.Run(work, atOnce: 3);
+        SideBySide.Run(work, atOnce: 2);
 
-        Assert.Equal(Enumerable.Range(0, 7), results.Select(r => r.Item1));
-        Assert.All(results, r => Assert.Equal(1, r.Item2));
+        Assert.All(ran, count => Assert.Equal(1, count));
+        Assert.Equal(2, most);
     }
 
     [Fact]
     public void AFailingPieceFailsTheWholeWithItsOwnError()
     {
-        var work = Enumerable.Range(0, 4).Select(i => (Func<int>)(() =>
-            i == 2 ? throw new SimperException("piece 2 failed") : i)).ToList();
+        var work = Enumerable.Range(0, 4).Select(i => (Action)(() =>
+        {
+            if (i == 2) throw new SimperException("piece 2 failed");
+        })).ToList();
 
         var error = Assert.Throws<SimperException>(() => SideBySide.Run(work, atOnce: 2));
         Assert.Equal("piece 2 failed", error.Message);
     }
-}
 
-/// <summary>
-/// Why the side-by-side runs can share libtorch's process-wide default generator: nothing an alignment run of any
-/// method computes, as the demo configures it, depends on that generator. (Loading a model draws from it for initial
-/// weights the checkpoint then overwrites, so the runs do draw; what they draw is never used.) A run with another
-/// thread reseeding and drawing from the generator all the while writes the same log and model as a quiet run. Alone,
-/// so that the quiet run is quiet.
-/// </summary>
-[Collection(nameof(DefaultGeneratorCollection))]
-public class DefaultGeneratorTests
-{
     [Fact]
-    public void DemoAlignmentRunsDoNotDependOnTheDefaultGenerator()
+    public void AFailingChildProcessIsOneLineNamingTheCommand()
     {
-        using var folder = new TempFolder();
-        RandomModelFolder.Create(folder.File("model"), ModelPresets.Tiny, seed: 3);
-        DemoData.WriteLines(folder.File("pairs.jsonl"), Enumerable.Range(0, 8).Select(i => new JsonObject
-        {
-            ["prompt"] = $"copy {i}{i + 1}=", ["chosen"] = $"{i}{i + 1}", ["rejected"] = $"{i + 1}{i}",
-        }));
-        foreach (var method in ObjectiveCatalog.Names)
-        {
-            var quiet = Train(folder, method, $"{method}-quiet");
-            var draws = 0;
-            using var stop = new CancellationTokenSource();
-            var disturber = new Thread(() =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    torch.random.manual_seed(1000 + draws++);
-                    using var _ = torch.rand(256);
-                }
-            });
-            disturber.Start();
-            var disturbed = Train(folder, method, $"{method}-disturbed");
-            stop.Cancel();
-            disturber.Join();
+        var error = Assert.Throws<SimperException>(() =>
+            ChildProcess.Run(Simper, ["demo", "score", "--model", "no-such-model", "--data", "no-such.jsonl"], TextWriter.Null));
 
-            Assert.True(draws > 0, "the other thread drew while the run trained");
-            Assert.Equal(File.ReadAllText(Path.Combine(quiet, MetricsLog.FileName)), File.ReadAllText(Path.Combine(disturbed, MetricsLog.FileName)));
-            Assert.True(File.ReadAllBytes(Path.Combine(quiet, "model.safetensors")).SequenceEqual(File.ReadAllBytes(Path.Combine(disturbed, "model.safetensors"))),
-                $"{method}: the model trained while another thread drew differs from the quiet run's");
-        }
+        Assert.StartsWith("simper demo score exited with code 2: error: ", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
-    private static string Train(TempFolder folder, string method, string output)
+    private static void InterlockedMax(ref int target, int value)
     {
-        new TrainingJob
-        {
-            ModelPath = folder.File("model"), DataPath = folder.File("pairs.jsonl"), OutputPath = folder.File(output),
-            Settings = new TrainingSettings
-            {
-                Method = method, LearningRate = 1e-3, MaxSteps = 2, BatchSize = 4, GradientAccumulationSteps = 1,
-                LoggingSteps = 1, SaveSteps = 0, Seed = 17, Threads = 1, MaxLength = 32, MaxPromptLength = 16,
-            },
-        }.Run(new TextProgressSink(TextWriter.Null), TextWriter.Null);
-        return folder.File(output);
+        for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
     }
 }
-
-[CollectionDefinition(nameof(DefaultGeneratorCollection), DisableParallelization = true)]
-public class DefaultGeneratorCollection;
