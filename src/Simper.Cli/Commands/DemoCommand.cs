@@ -44,7 +44,7 @@ internal static class DemoCommand
         var layers = new Option<int>("--layers") { Description = "Decoder layers of the base model", DefaultValueFactory = _ => defaults.Model.NumHiddenLayers };
         var threads = new Option<int>("--threads")
         {
-            Description = "CPU threads: libtorch's threads for SFT and sampling, and alignment runs side by side (one thread each)",
+            Description = "CPU threads: libtorch's threads for SFT and sampling, and how many alignment runs go side by side (a process and one thread each)",
             DefaultValueFactory = _ => defaults.Threads,
         };
         foreach (var option in new Option[] { output, seed, methods, rates, sftExamples, pairPrompts, evalPrompts, samples, sftEpochs, sftRate, sftBatch, alignEpochs, hidden, layers, threads })
