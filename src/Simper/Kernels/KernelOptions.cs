@@ -7,7 +7,7 @@ namespace Simper.Kernels;
 /// in float32 on the bfloat16 values and rounded back (<see cref="LinearFunction"/>, <see cref="WidenedAttention"/>).
 /// Both accumulate in float32 and round each output to bfloat16 once, so the values differ only in summation order.
 /// GEMMs and attention are chosen apart, because their native kernels pay off on different processors (the measurements
-are in docs/cpu-notes.md):
+/// are in docs/cpu-notes.md):
 /// <list type="bullet">
 /// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16):
 /// there they beat multiplying in float32, and the loss strays from float32's alike either way.</item>
