@@ -10,6 +10,19 @@ namespace Simper.Cli.Commands;
 /// </summary>
 internal static class GgufExport
 {
+    /// <summary>
+    /// The end of a training run with --export-gguf: the saved model as model.gguf in the run folder and, when the run
+    /// trained a LoRA adapter, that adapter as adapter.gguf against the starting model.
+    /// </summary>
+    public static void Run(string runFolder, string baseModel, GgufExportType type)
+    {
+        Model(runFolder, Path.Combine(runFolder, "model.gguf"), type);
+        var adapter = Path.Combine(runFolder, Simper.Training.RunFolder.AdapterFolder);
+        if (!Directory.Exists(adapter)) return;
+        GgufLoraExport.Write(adapter, baseModel, Path.Combine(runFolder, "adapter.gguf"));
+        Output.Log($"wrote {Path.Combine(runFolder, "adapter.gguf")} (LoRA adapter of {baseModel})");
+    }
+
     public static void Model(string modelDir, string output, GgufExportType type)
     {
         if (type.Quantization == null)

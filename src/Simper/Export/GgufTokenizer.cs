@@ -71,7 +71,7 @@ public static class GgufTokenizer
             var vocab = JsonNode.Parse(File.ReadAllText(vocabFile)) as JsonObject
                         ?? throw new SimperException($"{vocabFile}: expected a JSON object of token to id");
             var merges = File.ReadLines(mergesFile).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList();
-            return ByteLevel(vocab, merges, [], "gpt2", vocabSize, addedDecoder, templateAddBos: null, templateAddEos: null);
+            return ByteLevel(vocab, merges, [], "gpt-2", vocabSize, addedDecoder, templateAddBos: null, templateAddEos: null);
         }
         throw new SimperException($"{dir}: no tokenizer found; expected tokenizer.model, tokenizer.json, or vocab.json + merges.txt");
     }

@@ -15,11 +15,11 @@ public static class PreTokenizerType
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>The types recognised: GPT-2's ByteLevel regex, and a Split on Llama 3's or Qwen2's regex before a plain ByteLevel.</summary>
-    public static readonly IReadOnlyList<string> Known = ["gpt2", "llama-bpe", "qwen2"];
+    public static readonly IReadOnlyList<string> Known = ["gpt-2", "llama-bpe", "qwen2"];
 
     public static string Detect(JsonNode? preTokenizer, string source)
     {
-        if (IsByteLevel(preTokenizer, useRegex: true)) return "gpt2";
+        if (IsByteLevel(preTokenizer, useRegex: true)) return "gpt-2";
         if ((string?)preTokenizer?["type"] == "Sequence" && preTokenizer["pretokenizers"] is JsonArray { Count: 2 } steps
             && (string?)steps[0]?["type"] == "Split" && IsByteLevel(steps[1], useRegex: false))
         {

@@ -23,7 +23,9 @@ public sealed class LlamaCpp : IDisposable
         lock (NativeSetup)
         {
             // llama.cpp's load log would fill the test output; errors still surface as exceptions.
-            if (!_configured) NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+            // SIMPER_LLAMA_LOG=1 shows it when a load fails.
+            var show = Environment.GetEnvironmentVariable("SIMPER_LLAMA_LOG") == "1";
+            if (!_configured) NativeLibraryConfig.All.WithLogCallback((_, message) => { if (show) Console.Error.Write(message); });
             _configured = true;
         }
         var parameters = new ModelParams(ggufPath) { ContextSize = contextSize, GpuLayerCount = 0, Threads = 1, BatchSize = contextSize };
