@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Simper.Checkpoints;
-using Simper.Models;
 using Simper.Tokenization;
-using static TorchSharp.torch;
 
 namespace Simper.Tests.Export;
 
@@ -28,7 +25,7 @@ public class TrainedModelExportTests
         var sources = tokenizerFiles.Select(f => SharedData.Path("data", "tokenizers", f)).ToList();
         using var folder = new TempFolder();
         // A wider initialisation than transformers' 0.02 spreads the logits, so greedy steps are not near-ties.
-        var baseModel = CreateModel(folder.File("base"), sources, c => c with { InitializerRange = 0.5 });
+        var baseModel = ExportModels.Create(folder.File("base"), sources, c => c with { InitializerRange = 0.5 });
         var run = folder.File("run");
         var data = folder.File("sft.jsonl");
         File.WriteAllLines(data, Enumerable.Range(0, 8).Select(i => JsonSerializer.Serialize(new
@@ -60,20 +57,6 @@ public class TrainedModelExportTests
             if (!simper.SequenceEqual(cpp)) failures.Add($"{JsonSerializer.Serialize(text)}: simper [{string.Join(' ', simper)}], llama.cpp [{string.Join(' ', cpp)}]");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-    }
-
-    /// <summary>A random tiny Llama whose vocabulary is the given tokenizer's files.</summary>
-    internal static string CreateModel(string dir, IReadOnlyList<string> tokenizerFiles, Func<ModelConfig, ModelConfig>? change = null)
-    {
-        var tokenizerDir = dir + "-tokenizer";
-        Directory.CreateDirectory(tokenizerDir);
-        foreach (var file in tokenizerFiles) File.Copy(file, Path.Combine(tokenizerDir, Path.GetFileName(file)));
-        var tokenizer = ModelTokenizer.FromFolder(tokenizerDir);
-        var config = ModelPresets.Tiny.ToConfig(tokenizer.VocabSize, tokenizer.BosTokenId, tokenizer.EosTokenId, tokenizer.PadTokenId);
-        config = change?.Invoke(config) ?? config;
-        using var model = ModelFactory.CreateRandom(config, seed: 3);
-        PretrainedModel.Save(model, config, dir, ScalarType.Float32, copyTokenizerFrom: tokenizerDir);
-        return dir;
     }
 
     internal static List<string> ReadInputs(string path)
