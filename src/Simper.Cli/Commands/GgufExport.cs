@@ -31,18 +31,40 @@ internal static class GgufExport
             Output.Log($"wrote {output} ({type.Name})");
             return;
         }
+        if (type.Quantization == "Q8_0") RefuseRowsQ8Cannot(modelDir);
         var intermediate = output + ".f32.partial";
+        string? llamaError = null;
         try
         {
             foreach (var note in GgufModelExport.Write(modelDir, intermediate, GgmlType.F32)) Output.Log($"note: {note}");
+            // LLamaQuantizer's first native call is not through NativeApi, whose static constructor selects and loads
+            // the native library for this CPU; an empty call runs it first. llama.cpp's log would go to stdout.
+            NativeLibraryConfig.All.WithLogCallback((level, message) =>
+            {
+                if (level == LLamaLogLevel.Error) llamaError = message.Trim();
+            });
+            NativeApi.llama_empty_call();
             var fileType = type.Quantization == "Q8_0" ? LLamaFtype.MOSTLY_Q8_0 : LLamaFtype.MOSTLY_Q4_K_M;
             if (!LLamaQuantizer.Quantize(intermediate, output, fileType, nthread: Environment.ProcessorCount))
-                throw new SimperException($"{output}: llama.cpp's quantizer failed to write {type.Name}");
+                throw new SimperException($"{output}: llama.cpp's quantizer failed to write {type.Name}" + (llamaError == null ? "" : $" ({llamaError})"));
             Output.Log($"wrote {output} ({type.Name}, quantized by llama.cpp)");
         }
         finally
         {
             if (File.Exists(intermediate)) File.Delete(intermediate);
         }
+    }
+
+    /// <summary>
+    /// llama.cpp's Q8_0 packs rows in blocks of 32 and, unlike the k-quants, defines no fallback type for a row
+    /// that does not divide: its quantizer stops. Said before writing anything, naming the first such weight.
+    /// </summary>
+    private static void RefuseRowsQ8Cannot(string modelDir)
+    {
+        using var source = ExportSource.Open(modelDir);
+        foreach (var (name, shape) in source.Weights)
+            if (shape.Length == 2 && shape[1] % 32 != 0)
+                throw new SimperException($"{modelDir}: weight \"{name}\" has rows of {shape[1]} values; llama.cpp's q8_0 needs a multiple of 32 " +
+                    "and has no fallback for it (q4_k_m falls back per tensor; f16 and f32 always work)");
     }
 }

@@ -56,8 +56,8 @@ public sealed class LlamaCpp : IDisposable
         return generated;
     }
 
-    /// <summary>Mean negative log-likelihood per predicted token of <paramref name="ids"/> (the first is context only).</summary>
-    public double MeanNll(IReadOnlyList<int> ids)
+    /// <summary>Total negative log-likelihood (nats) of the tokens of <paramref name="ids"/> after the first, which is context only.</summary>
+    public double Nll(IReadOnlyList<int> ids)
     {
         double nll = 0;
         var positions = ids.Count - 1;
@@ -74,7 +74,7 @@ public sealed class LlamaCpp : IDisposable
             foreach (var l in logits) sum += Math.Exp(l - max);
             nll += max + Math.Log(sum) - logits[ids[i + 1]];
         }
-        return nll / positions;
+        return nll;
     }
 
     private float[] Decode(IReadOnlyList<int> tokens, int start)
