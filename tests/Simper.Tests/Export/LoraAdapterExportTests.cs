@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Simper.Tests.CliCommands;
 using Simper.Tokenization;
 
 namespace Simper.Tests.Export;
@@ -29,6 +30,14 @@ public class LoraAdapterExportTests
         var baseGguf = folder.File("base.gguf");
         var export = Support.Cli.Run("export", "--model", baseModel, "--output", baseGguf, "--type", "f32");
         Assert.True(export.ExitCode == 0, export.ToString());
+
+        // `simper export --adapter` writes the same file from the run's PEFT folder.
+        var fromCli = folder.File("adapter.gguf");
+        var exportAdapter = Support.Cli.Run("export", "--model", baseModel, "--adapter", Path.Combine(run, "adapter"), "--output", fromCli);
+        Assert.True(exportAdapter.ExitCode == 0, exportAdapter.ToString());
+        Assert.Equal(File.ReadAllBytes(adapter), File.ReadAllBytes(fromCli));
+        CliAssert.UserError(Support.Cli.Run("export", "--model", baseModel, "--adapter", Path.Combine(run, "adapter"), "--output",
+            folder.File("q.gguf"), "--type", "q8_0"), "a LoRA adapter is written as f32", alone: true);
 
         var file = GgufFile.Read(adapter);
         Assert.Equal("adapter", file.Metadata["general.type"]);
