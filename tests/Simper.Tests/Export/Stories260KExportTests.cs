@@ -15,6 +15,7 @@ public class Stories260KExportTests
     [SkippableTheory]
     [InlineData("f32")]
     [InlineData("f16")]
+    [InlineData("bf16")]
     public void LlamaCppGreedyDecodesThePublishedTokens(string type)
     {
         var stories = Stories;
@@ -28,8 +29,9 @@ public class Stories260KExportTests
         Assert.Equal("llama", file.Metadata["general.architecture"]);
         Assert.Equal("llama", file.Metadata["tokenizer.ggml.model"]);
         Assert.Equal(512, ((string[])file.Metadata["tokenizer.ggml.tokens"]).Length);
-        Assert.Equal(type == "f32" ? 0u : 1u, file.Metadata["general.file_type"]);
-        Assert.Equal(type == "f32" ? 0u : 1u, file.TensorTypes["blk.0.attn_q.weight"]);
+        var (fileType, tensorType) = type switch { "f32" => (0u, 0u), "f16" => (1u, 1u), _ => (32u, 30u) };
+        Assert.Equal(fileType, file.Metadata["general.file_type"]);
+        Assert.Equal(tensorType, file.TensorTypes["blk.0.attn_q.weight"]);
         Assert.Equal(0u, file.TensorTypes["blk.0.attn_norm.weight"]); // norms stay F32, as in the converter
         Assert.DoesNotContain("output.weight", file.TensorTypes.Keys); // tied head: llama.cpp reuses token_embd
 
