@@ -43,6 +43,11 @@ public enum MaskKind
     WithinCausal,
     /// <summary>Any other mask (a padded batch after a cache, or a left-padded one).</summary>
     Other,
+    /// <summary>
+    /// A sliding window cut into a causal or within-causal mask: no query sees a later key or one a window or more
+    /// back, every query sees itself. Known by construction, so no pass over the mask checks it.
+    /// </summary>
+    Window,
 }
 
 /// <summary>Which kernel rotates q and k (see <see cref="KernelDispatch.ChooseRotary"/>).</summary>
@@ -164,7 +169,7 @@ public static class KernelDispatch
 
     public static AttentionKernel ChooseAttention(AttentionCase c, KernelOptions options, bool replay)
     {
-        if (c.Mask is MaskKind.Causal or MaskKind.WithinCausal
+        if (c.Mask is MaskKind.Causal or MaskKind.WithinCausal or MaskKind.Window
             && CausalBlockAttention.Fits(c.Dtype, c.Device, c.QueryLength, c.KeyLength, c.HeadDim, c.Heads, c.KvHeads))
             return AttentionKernel.CausalBlock;
         var nativeBfloat16 = c.Dtype == ScalarType.BFloat16 && options.NativeBfloat16Attention;
@@ -178,20 +183,22 @@ public static class KernelDispatch
     /// A layer's self-attention: q [B, NH, T, D], k and v [B, KV, S, D] (KV dividing NH: query head h reads key/value
     /// head h / (NH / KV), as transformers' repeat_kv). A packed row attends through <paramref name="packed"/>; else
     /// a boolean <paramref name="mask"/> [B or 1, 1, T, S] (true = may attend), or causal masking from position 0
-    /// when it is null. Returns [B, NH, T, D].
+    /// when it is null; <paramref name="windowed"/> says that mask or layout cuts a sliding window. Returns [B, NH, T, D].
     /// </summary>
-    public static Tensor SelfAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, PackedAttention? packed, KernelCall call) =>
-        packed?.Attend(q, k, v, call) ?? Attention(q, k, v, mask, causal: mask is null && q.size(2) > 1, call);
+    public static Tensor SelfAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, PackedAttention? packed, KernelCall call, bool windowed = false) =>
+        packed?.Attend(q, k, v, call) ?? Attention(q, k, v, mask, causal: mask is null && q.size(2) > 1, call, windowed && mask is not null);
 
     /// <summary>
     /// Attention over q [B, NH, T, D] and k, v [B, KV, S, D] under a boolean <paramref name="mask"/> or, with none,
-    /// SDPA's <paramref name="causal"/> flag. <see cref="CausalBlockAttention"/> reads grouped heads in place; the
-    /// other kernels get k and v repeated to NH heads first.
+    /// SDPA's <paramref name="causal"/> flag; <paramref name="window"/>: the mask is a sliding window's
+    /// (<see cref="MaskKind.Window"/>). <see cref="CausalBlockAttention"/> reads grouped heads in place; the other
+    /// kernels get k and v repeated to NH heads first.
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, KernelCall call)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, KernelCall call, bool window = false)
     {
         var needsGrad = torch.is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad);
-        var c = new AttentionCase(q.dtype, q.device_type, Kind(q, k, mask, causal), q.size(2), k.size(2), q.size(3), q.size(1), k.size(1), needsGrad);
+        var kind = window ? MaskKind.Window : Kind(q, k, mask, causal);
+        var c = new AttentionCase(q.dtype, q.device_type, kind, q.size(2), k.size(2), q.size(3), q.size(1), k.size(1), needsGrad);
         var kernel = ChooseAttention(c, call.Options, call.Replay);
         if (kernel == AttentionKernel.CausalBlock) return CausalBlockAttention.Run(q, k, v, mask);
         var groups = q.size(1) / k.size(1);

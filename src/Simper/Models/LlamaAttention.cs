@@ -11,6 +11,8 @@ public sealed class LlamaAttention : nn.Module
     public readonly AdaptableLinear k_proj; // H -> KV*D
     public readonly AdaptableLinear v_proj; // H -> KV*D
     public readonly AdaptableLinear o_proj; // NH*D -> H, read only by the residual stream
+    public readonly LlamaRMSNorm? q_norm;   // Qwen3: over each head's D channels of q
+    public readonly LlamaRMSNorm? k_norm;   // and of k
     private readonly int numHeads, numKvHeads, headDim, layerIndex;
 
     public LlamaAttention(ModelConfig config, int layerIndex, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaAttention))
@@ -27,6 +29,13 @@ public sealed class LlamaAttention : nn.Module
         register_module(nameof(k_proj), k_proj);
         register_module(nameof(v_proj), v_proj);
         register_module(nameof(o_proj), o_proj);
+        if (config.QkNorm)
+        {
+            q_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype);
+            k_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype);
+            register_module(nameof(q_norm), q_norm);
+            register_module(nameof(k_norm), k_norm);
+        }
     }
 
     /// <param name="x">[B, T, H]</param>
@@ -36,16 +45,19 @@ public sealed class LlamaAttention : nn.Module
     {
         using var scope = torch.NewDisposeScope();
         var (B, T) = (x.size(0), x.size(1));
-        var q = q_proj.forward(x, inputs.Call).view(B, T, numHeads, headDim).transpose(1, 2);   // [B, NH, T, D]
-        var k = k_proj.forward(x, inputs.Call).view(B, T, numKvHeads, headDim).transpose(1, 2); // [B, KV, T, D]
+        var q = PerHead(q_proj.forward(x, inputs.Call).view(B, T, numHeads, headDim), q_norm).transpose(1, 2);   // [B, NH, T, D]
+        var k = PerHead(k_proj.forward(x, inputs.Call).view(B, T, numKvHeads, headDim), k_norm).transpose(1, 2); // [B, KV, T, D]
         var v = v_proj.forward(x, inputs.Call).view(B, T, numKvHeads, headDim).transpose(1, 2); // [B, KV, T, D]
         q = LlamaRotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
         k = LlamaRotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
         if (inputs.Cache != null) (k, v) = inputs.Cache.Append(layerIndex, k, v); // [B, KV, S, D]
 
         // Grouped-query attention: k and v keep their KV heads; the attention reads each for its NH / KV query heads.
-        var attended = KernelDispatch.SelfAttention(q, k, v, inputs.Mask, inputs.Packed, inputs.Call); // [B, NH, T, D]
+        var attended = KernelDispatch.SelfAttention(q, k, v, inputs.Mask, inputs.Packed, inputs.Call, inputs.Windowed); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim);                    // [B, T, NH*D]
         return o_proj.forward(merged, inputs.Call).MoveToOuterDisposeScope();                       // [B, T, H]
     }
+
+    /// <summary>A head-wise norm of heads [B, T, heads, D] when the family has one, else the heads as they are.</summary>
+    private static Tensor PerHead(Tensor heads, LlamaRMSNorm? norm) => norm is null ? heads : norm.forward(heads);
 }

@@ -12,9 +12,13 @@ public sealed class LlamaModel : nn.Module
     public readonly ModuleList<LlamaDecoderLayer> layers;
     public readonly LlamaRMSNorm norm;
     public readonly LlamaRotaryEmbedding rotary_emb;
+    private readonly int? window;      // the sliding layers' window; null when no layer slides
+    private readonly bool[] slides;    // per layer: whether it applies the window
 
     public LlamaModel(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaModel))
     {
+        window = config.Window;
+        slides = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => config.WindowOf(i) != null)];
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, device, dtype)).ToArray());
         norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
@@ -54,6 +58,7 @@ public sealed class LlamaModel : nn.Module
         var (cos, sin) = rotary_emb.forward(positionIds, computeType); // [B, T, D] each
         var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
         var inputs = new LayerInputs(cos, sin, mask, cache, packed, new KernelCall(Kernels));
+        var slidingInputs = window is { } w ? Sliding(inputs, w, positionIds, T, past) : inputs;
         var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
         // and the layers' own parameters would then never get theirs.
@@ -61,10 +66,28 @@ public sealed class LlamaModel : nn.Module
         // The last layer is never checkpointed: the backward pass starts with it, so its replay would rebuild at once
         // the very activations the forward pass had kept, for the same peak memory and one more layer of compute.
         for (var i = 0; i < layers.Count; i++)
+        {
+            var layerInputs = slides[i] ? slidingInputs : inputs;
             x = checkpoint && i < layers.Count - 1
-                ? LayerCheckpoint.Run(layers[i], x, inputs)
-                : layers[i].forward(x, inputs);
+                ? LayerCheckpoint.Run(layers[i], x, layerInputs)
+                : layers[i].forward(x, layerInputs);
+        }
         return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H] in the weights' dtype
+    }
+
+    /// <summary>
+    /// What a sliding layer reads: the full-attention layers' inputs themselves while the window covers every
+    /// sequence (today's kernels and cost), else their mask or packed layout cut to the window.
+    /// </summary>
+    private static LayerInputs Sliding(LayerInputs inputs, long window, Tensor positionIds, long queryLength, long pastLength)
+    {
+        if (inputs.Packed is { } packed)
+        {
+            var cut = packed.Windowed(window);
+            return ReferenceEquals(cut, packed) ? inputs : inputs with { Packed = cut, Windowed = true };
+        }
+        if (pastLength + queryLength <= window) return inputs; // no query sees a key a window back
+        return inputs with { Mask = AttentionMasks.Windowed(inputs.Mask, positionIds, queryLength, pastLength, window), Windowed = true };
     }
 
     /// <summary>

@@ -9,13 +9,13 @@ public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, doub
 
 /// <summary>
 /// The architecture hyper-parameters of a decoder-only model, read from and written to a Hugging Face config.json.
-/// Llama, Mistral and Qwen2 share one architecture that differs only in which linear layers carry a bias.
+/// Every family is the one Llama-layout model with the switches of <c>ModelFamilies.cs</c>.
 /// </summary>
-public sealed record ModelConfig
+public sealed partial record ModelConfig
 {
-    /// <summary>"LlamaForCausalLM", "MistralForCausalLM" or "Qwen2ForCausalLM".</summary>
+    /// <summary>transformers' class name, e.g. "MistralForCausalLM".</summary>
     public required string Architecture { get; init; }
-    /// <summary>"llama", "mistral" or "qwen2".</summary>
+    /// <summary>One of <see cref="KnownTypes"/>.</summary>
     public required string ModelType { get; init; }
     public required int HiddenSize { get; init; }
     public required int IntermediateSize { get; init; }
@@ -53,17 +53,14 @@ public sealed record ModelConfig
     /// <summary>Standard deviation of the normal initialisation; 0.02 is transformers' default for all three families.</summary>
     public double InitializerRange { get; init; } = 0.02;
 
-    /// <summary>Whether q_proj, k_proj and v_proj carry a bias: Qwen2 always, Llama when attention_bias, Mistral never.</summary>
-    public bool QkvBias => ModelType switch { "qwen2" => true, "llama" => AttentionBias, _ => false };
-    /// <summary>Whether o_proj carries a bias: only Llama with attention_bias.</summary>
-    public bool OutputBias => ModelType == "llama" && AttentionBias;
-    /// <summary>Whether the MLP linears carry a bias: only Llama with mlp_bias.</summary>
-    public bool MlpHasBias => ModelType == "llama" && MlpBias;
-
-    private static readonly Dictionary<string, string> ArchitectureByType = new()
-    {
-        ["llama"] = "LlamaForCausalLM", ["mistral"] = "MistralForCausalLM", ["qwen2"] = "Qwen2ForCausalLM",
-    };
+    /// <summary>sliding_window as the config writes it (null: none); which layers apply it is <see cref="WindowOf"/>.</summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>Qwen2/Qwen3's use_sliding_window (their window applies only when true); null for other families.</summary>
+    public bool? UseSlidingWindow { get; init; }
+    /// <summary>Qwen2/Qwen3's max_window_layers: layers from this index on slide; null when the config has none.</summary>
+    public int? MaxWindowLayers { get; init; }
+    /// <summary>layer_types ("sliding_attention" or "full_attention" per layer) when the config lists them.</summary>
+    public IReadOnlyList<string>? LayerTypes { get; init; }
 
     public static ModelConfig Load(string path)
     {
@@ -78,9 +75,9 @@ public sealed record ModelConfig
         catch (JsonException e) { throw new SimperException($"{source}: invalid JSON ({e.Message.Split('\n')[0]})", e); }
         var reader = new ConfigReader(root, source);
 
-        var modelType = reader.String("model_type") ?? throw reader.Error("model_type", "missing", "one of llama, mistral, qwen2");
+        var modelType = reader.String("model_type") ?? throw reader.Error("model_type", "missing", $"one of {KnownTypes}");
         if (!ArchitectureByType.TryGetValue(modelType, out var architecture))
-            throw reader.Error("model_type", $"\"{modelType}\"", "one of llama, mistral, qwen2");
+            throw reader.Error("model_type", $"\"{modelType}\"", $"one of {KnownTypes}");
         var architectures = reader.StringList("architectures");
         if (architectures is { Count: > 0 } && architectures[0] != architecture)
             throw reader.Error("architectures", $"\"{architectures[0]}\"", $"\"{architecture}\" for model_type {modelType}");
@@ -91,7 +88,6 @@ public sealed record ModelConfig
         var hidden = reader.RequiredInt("hidden_size");
         var heads = reader.RequiredInt("num_attention_heads");
         var maxPositions = reader.Int("max_position_embeddings") ?? 2048;
-        CheckSlidingWindow(reader, modelType, maxPositions);
         var dtype = reader.String("torch_dtype") ?? reader.String("dtype");
         if (dtype != null) DtypeNames.Parse(dtype, $"{source}: torch_dtype");
 
@@ -118,6 +114,10 @@ public sealed record ModelConfig
             PadTokenId = reader.Int("pad_token_id"),
             TorchDtype = dtype,
             InitializerRange = reader.Double("initializer_range") ?? 0.02,
+            SlidingWindow = reader.Int("sliding_window"),
+            UseSlidingWindow = modelType is "qwen2" or "qwen3" ? reader.Bool("use_sliding_window") ?? false : null,
+            MaxWindowLayers = reader.Int("max_window_layers"),
+            LayerTypes = reader.StringList("layer_types"),
         }.Validated(reader);
     }
 
@@ -126,18 +126,14 @@ public sealed record ModelConfig
         if (NumKeyValueHeads <= 0 || NumAttentionHeads % NumKeyValueHeads != 0)
             throw reader.Error("num_key_value_heads", NumKeyValueHeads.ToString(), $"a divisor of num_attention_heads ({NumAttentionHeads})");
         if (HeadDim <= 0 || HeadDim % 2 != 0) throw reader.Error("head_dim", HeadDim.ToString(), "a positive even number (RoPE rotates pairs)");
+        if (SlidingWindow is < 1) throw reader.Error("sliding_window", SlidingWindow.ToString()!, "null or a positive number of positions");
+        if (LayerTypes is { } types)
+        {
+            if (types.Count != NumHiddenLayers) throw reader.Error("layer_types", $"a list of {types.Count}", $"one entry per layer ({NumHiddenLayers})");
+            var odd = types.FirstOrDefault(t => t is not ("sliding_attention" or "full_attention"));
+            if (odd != null) throw reader.Error("layer_types", $"containing \"{odd}\"", "only \"sliding_attention\" and \"full_attention\"");
+        }
         return this;
-    }
-
-    /// <summary>Sliding-window attention is not implemented, so only windows that never bite are accepted.</summary>
-    private static void CheckSlidingWindow(ConfigReader reader, string modelType, int maxPositions)
-    {
-        if (modelType == "llama") return;
-        // Qwen2 configs carry a window but only apply it when use_sliding_window is true.
-        if (modelType == "qwen2" && !(reader.Bool("use_sliding_window") ?? false)) return;
-        var window = reader.Int("sliding_window");
-        if (window != null && window < maxPositions)
-            throw reader.Error("sliding_window", window.ToString()!, $"null or >= max_position_embeddings ({maxPositions}); sliding-window attention is not supported");
     }
 
     private static Llama3RopeScaling? ParseRopeScaling(ConfigReader reader)
@@ -189,10 +185,12 @@ public sealed record ModelConfig
             ["torch_dtype"] = dtype is { } d ? DtypeNames.Name(d) : TorchDtype,
             ["use_cache"] = true,
         };
-        if (ModelType == "llama") { root["attention_bias"] = AttentionBias; root["mlp_bias"] = MlpBias; }
-        // Written so that transformers never applies a window this runtime does not implement.
-        if (ModelType != "llama") root["sliding_window"] = null;
-        if (ModelType == "qwen2") root["use_sliding_window"] = false;
+        if (ModelType is "llama" or "qwen3") root["attention_bias"] = AttentionBias;
+        if (ModelType == "llama") root["mlp_bias"] = MlpBias;
+        if (ModelType != "llama") root["sliding_window"] = SlidingWindow;
+        if (UseSlidingWindow is { } use) root["use_sliding_window"] = use;
+        if (MaxWindowLayers is { } from) root["max_window_layers"] = from;
+        if (LayerTypes is { } types) root["layer_types"] = new JsonArray(types.Select(t => (JsonNode)t!).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }
