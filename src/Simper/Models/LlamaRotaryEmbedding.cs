@@ -18,10 +18,10 @@ public sealed class LlamaRotaryEmbedding : nn.Module
         inv_freq = InverseFrequencies(config);
     }
 
-    /// <summary>1 / theta^(2i/D), then Llama 3 scaling when configured.</summary>
+    /// <summary>1 / theta^(2i/D) over the D rotated channels of a head, then Llama 3 scaling when configured.</summary>
     public static double[] InverseFrequencies(ModelConfig config)
     {
-        var dim = config.HeadDim;
+        var dim = config.RotaryDim;
         var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim)).ToArray();
         return config.RopeScaling is { } s ? invFreq.Select(f => Llama3Scale(f, s)).ToArray() : invFreq;
     }
@@ -41,7 +41,7 @@ public sealed class LlamaRotaryEmbedding : nn.Module
         return (1 - smooth) * freq / s.Factor + smooth * freq;
     }
 
-    /// <summary>cos and sin tables [B, T, D] for position ids [B, T], in <paramref name="dtype"/>.</summary>
+    /// <summary>cos and sin tables [B, T, D] (D: the rotated channels) for position ids [B, T], in <paramref name="dtype"/>.</summary>
     public (Tensor cos, Tensor sin) forward(Tensor positionIds, ScalarType dtype)
     {
         // Angles in float32 as transformers computes them (float64 for double-precision models).
@@ -55,11 +55,18 @@ public sealed class LlamaRotaryEmbedding : nn.Module
         return (cos.to(dtype), sin.to(dtype));
     }
 
-    /// <summary>Rotates x [B, heads, T, D] by the tables cos, sin [B, T, D], as transformers' apply_rotary_pos_emb.</summary>
+    /// <summary>
+    /// Rotates x [B, heads, T, D] by the tables cos, sin [B, T, R], as transformers' apply_rotary_pos_emb: all D
+    /// channels when R = D, else (Phi-3's partial rotary) the first R, paired within them, and the rest as they are.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
-        using var c = cos.unsqueeze(1); // [B, 1, T, D]
+        using var c = cos.unsqueeze(1); // [B, 1, T, R]
         using var s = sin.unsqueeze(1);
-        return KernelDispatch.Rotary(x, c, s);
+        var rotated = cos.size(-1);
+        if (rotated == x.size(-1)) return KernelDispatch.Rotary(x, c, s);
+        using var turned = KernelDispatch.Rotary(x.narrow(-1, 0, rotated), c, s);
+        using var passed = x.narrow(-1, rotated, x.size(-1) - rotated);
+        return torch.cat([turned, passed], -1);
     }
 }

@@ -59,6 +59,10 @@ public sealed partial record ModelConfig
     public bool? UseSlidingWindow { get; init; }
     /// <summary>Qwen2/Qwen3's max_window_layers: layers from this index on slide; null when the config has none.</summary>
     public int? MaxWindowLayers { get; init; }
+    /// <summary>Phi-3's partial_rotary_factor: the share of each head's channels RoPE rotates (1 elsewhere).</summary>
+    public double PartialRotaryFactor { get; init; } = 1.0;
+    /// <summary>Phi-3's original_max_position_embeddings, the context it was pretrained on (longrope's switch point).</summary>
+    public int? OriginalMaxPositionEmbeddings { get; init; }
     /// <summary>layer_types ("sliding_attention" or "full_attention" per layer) when the config lists them.</summary>
     public IReadOnlyList<string>? LayerTypes { get; init; }
 
@@ -118,6 +122,8 @@ public sealed partial record ModelConfig
             UseSlidingWindow = modelType is "qwen2" or "qwen3" ? reader.Bool("use_sliding_window") ?? false : null,
             MaxWindowLayers = reader.Int("max_window_layers"),
             LayerTypes = reader.StringList("layer_types"),
+            PartialRotaryFactor = reader.Double("partial_rotary_factor") ?? 1.0,
+            OriginalMaxPositionEmbeddings = reader.Int("original_max_position_embeddings"),
         }.Validated(reader);
     }
 
@@ -126,6 +132,9 @@ public sealed partial record ModelConfig
         if (NumKeyValueHeads <= 0 || NumAttentionHeads % NumKeyValueHeads != 0)
             throw reader.Error("num_key_value_heads", NumKeyValueHeads.ToString(), $"a divisor of num_attention_heads ({NumAttentionHeads})");
         if (HeadDim <= 0 || HeadDim % 2 != 0) throw reader.Error("head_dim", HeadDim.ToString(), "a positive even number (RoPE rotates pairs)");
+        if (!(PartialRotaryFactor > 0 && PartialRotaryFactor <= 1) || RotaryDim % 2 != 0)
+            throw reader.Error("partial_rotary_factor", PartialRotaryFactor.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"a share in (0, 1] of head_dim ({HeadDim}) that leaves an even number of rotated channels");
         if (SlidingWindow is < 1) throw reader.Error("sliding_window", SlidingWindow.ToString()!, "null or a positive number of positions");
         if (LayerTypes is { } types)
         {
@@ -190,6 +199,8 @@ public sealed partial record ModelConfig
         if (ModelType != "llama") root["sliding_window"] = SlidingWindow;
         if (UseSlidingWindow is { } use) root["use_sliding_window"] = use;
         if (MaxWindowLayers is { } from) root["max_window_layers"] = from;
+        if (ModelType == "phi3") root["partial_rotary_factor"] = PartialRotaryFactor;
+        if (OriginalMaxPositionEmbeddings is { } original) root["original_max_position_embeddings"] = original;
         if (LayerTypes is { } types) root["layer_types"] = new JsonArray(types.Select(t => (JsonNode)t!).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }

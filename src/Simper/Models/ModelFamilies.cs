@@ -9,8 +9,27 @@ public sealed partial record ModelConfig
     private static readonly Dictionary<string, string> ArchitectureByType = new()
     {
         ["llama"] = "LlamaForCausalLM", ["mistral"] = "MistralForCausalLM", ["qwen2"] = "Qwen2ForCausalLM",
-        ["qwen3"] = "Qwen3ForCausalLM",
+        ["qwen3"] = "Qwen3ForCausalLM", ["phi3"] = "Phi3ForCausalLM",
     };
+
+    /// <summary>
+    /// A fresh model of <paramref name="family"/> (a model_type) in the shape of <paramref name="llama"/>, with the
+    /// family's own settings as transformers' config classes default them, for <c>simper init --family</c>. Windows
+    /// are kept within the context so that they apply: Mistral's is half of it.
+    /// </summary>
+    public static ModelConfig ForFamily(ModelConfig llama, string family)
+    {
+        if (!ArchitectureByType.TryGetValue(family, out var architecture))
+            throw new SimperException($"--family {family}: unknown family; expected one of {KnownTypes}");
+        var config = llama with { ModelType = family, Architecture = architecture };
+        return family switch
+        {
+            "mistral" => config with { SlidingWindow = Math.Min(4096, llama.MaxPositionEmbeddings / 2) },
+            "qwen2" or "qwen3" => config with { RopeTheta = 1e6, SlidingWindow = null, UseSlidingWindow = false },
+            "phi3" => config with { PartialRotaryFactor = 0.75, SlidingWindow = llama.MaxPositionEmbeddings, OriginalMaxPositionEmbeddings = llama.MaxPositionEmbeddings },
+            _ => config,
+        };
+    }
 
     /// <summary>The model_type values read, as an error message lists them.</summary>
     public static string KnownTypes => string.Join(", ", ArchitectureByType.Keys);
@@ -23,10 +42,26 @@ public sealed partial record ModelConfig
     public bool MlpHasBias => ModelType == "llama" && MlpBias;
     /// <summary>Qwen3: an RMSNorm over each head's q and k (q_norm, k_norm) after the projections, before RoPE.</summary>
     public bool QkNorm => ModelType is "qwen3";
+    /// <summary>
+    /// Phi-3: q, k and v come from one projection (qkv_proj, rows of q then k then v) and the MLP's gate and up from
+    /// one (gate_up_proj, gate rows then up rows), kept fused as the checkpoint stores them.
+    /// </summary>
+    public bool FusedProjections => ModelType is "phi3";
+
+    /// <summary>The linear projections of a decoder layer as the checkpoint names them: what LoRA's all-linear adapts.</summary>
+    public IReadOnlyList<string> LinearProjections => FusedProjections ? FusedLinearProjections : SeparateLinearProjections;
+
+    /// <summary>Llama's seven projections (one instance, so records holding it compare equal).</summary>
+    public static IReadOnlyList<string> SeparateLinearProjections { get; } = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    /// <summary>Phi-3's four.</summary>
+    public static IReadOnlyList<string> FusedLinearProjections { get; } = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"];
+
+    /// <summary>The channels of each head that RoPE rotates: head_dim · partial_rotary_factor (Phi-3), the rest pass through.</summary>
+    public int RotaryDim => (int)(HeadDim * PartialRotaryFactor);
 
     /// <summary>
     /// The sliding window of layer <paramref name="layer"/> (query i sees key j when j ≤ i and i − j &lt; window), or
-    /// null for full causal attention. As transformers: Mistral slides on every layer; Qwen2 and Qwen3 only with
+    /// null for full causal attention. As transformers: Mistral and Phi-3 slide on every layer; Qwen2 and Qwen3 only with
     /// use_sliding_window, on the layers from max_window_layers on (or those layer_types names); Llama never.
     /// </summary>
     public int? WindowOf(int layer)
@@ -34,7 +69,7 @@ public sealed partial record ModelConfig
         if (SlidingWindow is not { } window) return null;
         var slides = ModelType switch
         {
-            "mistral" => true,
+            "mistral" or "phi3" => true,
             "qwen2" or "qwen3" => UseSlidingWindow == true && (LayerTypes is { } types
                 ? types[layer] == "sliding_attention"
                 : layer >= (MaxWindowLayers ?? 28)), // transformers' default max_window_layers

@@ -23,6 +23,8 @@ public class FamilyParityTests
     [InlineData("mistral-swa", ScalarType.Float64, 1e-9)]
     [InlineData("qwen3", ScalarType.Float32, 1e-4)]
     [InlineData("qwen3", ScalarType.Float64, 1e-9)]
+    [InlineData("phi3", ScalarType.Float32, 1e-4)]
+    [InlineData("phi3", ScalarType.Float64, 1e-9)]
     public void SummedLogProbsMatchTheReferenceInEveryMode(string kind, ScalarType dtype, double tolerance)
     {
         var (model, pairs) = ParityFixture(dtype, kind);
@@ -42,6 +44,7 @@ public class FamilyParityTests
     [SkippableTheory]
     [InlineData("mistral-swa")]
     [InlineData("qwen3")]
+    [InlineData("phi3")]
     public void SimperGradientNormMatchesTheReferenceInEveryMode(string kind)
     {
         var (model, pairs) = ParityFixture(ScalarType.Float64, kind);

@@ -51,7 +51,7 @@ public class ModelConfigTests
     }
 
     [Theory]
-    [InlineData("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\"", "config.json: field \"model_type\" is \"gpt2\"; expected one of llama, mistral, qwen2, qwen3")]
+    [InlineData("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\"", "config.json: field \"model_type\" is \"gpt2\"; expected one of llama, mistral, qwen2, qwen3, phi3")]
     [InlineData("\"LlamaForCausalLM\"", "\"LlamaForSequenceClassification\"", "config.json: field \"architectures\" is \"LlamaForSequenceClassification\"; expected \"LlamaForCausalLM\" for model_type llama")]
     [InlineData("\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\"", "config.json: field \"hidden_act\" is \"gelu\"; expected \"silu\"")]
     [InlineData("\"hidden_size\": 64", "\"hidden_size\": \"64\"", "config.json: field \"hidden_size\" is \"64\"; expected an integer")]
