@@ -107,7 +107,7 @@ public sealed class PackedAttention
     /// Attention output [1, NH, N, D] for q [1, NH, N, D] and k, v [1, KV, N, D] (KV dividing NH, grouped-query heads),
     /// each bucket's call through <see cref="KernelDispatch.Attention"/>.
     /// </summary>
-    public Tensor Attend(Tensor q, Tensor k, Tensor v, KernelCall call)
+    public Tensor Attend(Tensor q, Tensor k, Tensor v, KernelCall call, double? softCap = null)
     {
         using var scope = torch.NewDisposeScope();
         var (heads, headDim) = (q.size(1), q.size(3));
@@ -120,7 +120,7 @@ public sealed class PackedAttention
             Tensor Stacked(Tensor t) => t.index_select(2, gatherIndex).view(t.size(1), groups, length, headDim).transpose(0, 1);
             // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
             var mask = bucket.Mask is null ? null : torch.tensor(bucket.Mask, [groups, 1, length, length], device: q.device);
-            var attended = KernelDispatch.Attention(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null, call, bucket.Windowed); // [G, NH, L, D]
+            var attended = KernelDispatch.Attention(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null, call, bucket.Windowed, softCap); // [G, NH, L, D]
             outputs.Add(attended.transpose(0, 1).reshape(1, heads, groups * length, headDim));                    // [1, NH, G*L, D]
         }
         var slots = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 2);                                      // [1, NH, all slots, D]

@@ -11,6 +11,9 @@ internal sealed class ConfigReader(JsonObject root, string source, string prefix
     public SimperException Error(string field, string found, string expected) =>
         new($"{source}: field \"{prefix}{field}\" is {found}; expected {expected}");
 
+    /// <summary>Whether the field is present at all (a null value included), to tell "null" from transformers' default.</summary>
+    public bool Has(string field) => root.ContainsKey(field);
+
     private JsonNode? Node(string field) => root.TryGetPropertyValue(field, out var node) ? node : null;
 
     public JsonObject? Object(string field) => Node(field) switch

@@ -15,6 +15,8 @@ public sealed class LlamaAttention : nn.Module
     public readonly LlamaRMSNorm? q_norm;   // Qwen3: over each head's D channels of q
     public readonly LlamaRMSNorm? k_norm;   // and of k
     private readonly int numHeads, numKvHeads, headDim, layerIndex;
+    private readonly double queryFactor;  // on q, so that the kernels' 1/√D makes the family's scale (1 for all but Gemma)
+    private readonly double? softCap;     // Gemma's attn_logit_softcapping
 
     public LlamaAttention(ModelConfig config, int layerIndex, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaAttention))
     {
@@ -22,6 +24,9 @@ public sealed class LlamaAttention : nn.Module
         numKvHeads = config.NumKeyValueHeads;
         headDim = config.HeadDim;
         this.layerIndex = layerIndex;
+        // Exactly 1 unless query_pre_attn_scalar is set, so other families multiply nothing.
+        queryFactor = config.QueryPreAttnScalar is null ? 1.0 : config.AttentionScale * Math.Sqrt(headDim);
+        softCap = config.Gemma ? config.AttnLogitSoftcapping : null;
         if (config.FusedProjections)
         {
             qkv_proj = new AdaptableLinear(config.HiddenSize, (numHeads + 2 * numKvHeads) * headDim, config.QkvBias, device, dtype);
@@ -36,12 +41,13 @@ public sealed class LlamaAttention : nn.Module
             register_module(nameof(k_proj), k_proj);
             register_module(nameof(v_proj), v_proj);
         }
-        o_proj = new AdaptableLinear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype) { FeedsResidual = true };
+        // Gemma norms the output before the residual adds it, so the norm reads it too.
+        o_proj = new AdaptableLinear(numHeads * headDim, config.HiddenSize, config.OutputBias, device, dtype) { FeedsResidual = !config.SandwichNorms };
         register_module(nameof(o_proj), o_proj);
         if (config.QkNorm)
         {
-            q_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype);
-            k_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype);
+            q_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype, config.NormAddsOne);
+            k_norm = new LlamaRMSNorm(headDim, config.RmsNormEps, device, dtype, config.NormAddsOne);
             register_module(nameof(q_norm), q_norm);
             register_module(nameof(k_norm), k_norm);
         }
@@ -60,10 +66,11 @@ public sealed class LlamaAttention : nn.Module
         var v = vRows.view(B, T, numKvHeads, headDim).transpose(1, 2);                  // [B, KV, T, D]
         q = LlamaRotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
         k = LlamaRotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
+        if (queryFactor != 1.0) q = q * queryFactor;
         if (inputs.Cache != null) (k, v) = inputs.Cache.Append(layerIndex, k, v); // [B, KV, S, D]
 
         // Grouped-query attention: k and v keep their KV heads; the attention reads each for its NH / KV query heads.
-        var attended = KernelDispatch.SelfAttention(q, k, v, inputs.Mask, inputs.Packed, inputs.Call, inputs.Windowed); // [B, NH, T, D]
+        var attended = KernelDispatch.SelfAttention(q, k, v, inputs.Mask, inputs.Packed, inputs.Call, inputs.Windowed, softCap); // [B, NH, T, D]
         var merged = attended.transpose(1, 2).reshape(B, T, numHeads * headDim);                    // [B, T, NH*D]
         return o_proj.forward(merged, inputs.Call).MoveToOuterDisposeScope();                       // [B, T, H]
     }

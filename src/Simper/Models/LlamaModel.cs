@@ -12,6 +12,8 @@ public sealed class LlamaModel : nn.Module
     public readonly ModuleList<LlamaDecoderLayer> layers;
     public readonly LlamaRMSNorm norm;
     public readonly LlamaRotaryEmbedding rotary_emb;
+    public readonly LlamaRotaryEmbedding? rotary_emb_local; // Gemma 3: the sliding layers' RoPE base
+    private readonly double? embeddingScale;                // Gemma: √hidden_size as the checkpoint's dtype rounds it
     private readonly int? window;      // the sliding layers' window; null when no layer slides
     private readonly bool[] slides;    // per layer: whether it applies the window
 
@@ -21,8 +23,14 @@ public sealed class LlamaModel : nn.Module
         slides = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => config.WindowOf(i) != null)];
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, device, dtype)).ToArray());
-        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype, config.NormAddsOne);
         rotary_emb = new LlamaRotaryEmbedding(config);
+        if (config.LocalRopeTheta is not null)
+        {
+            rotary_emb_local = new LlamaRotaryEmbedding(config, local: true);
+            register_module(nameof(rotary_emb_local), rotary_emb_local);
+        }
+        if (config.ScalesEmbeddings) embeddingScale = RoundedTo(Math.Sqrt(config.HiddenSize), config.StorageDtype);
         register_module(nameof(embed_tokens), embed_tokens);
         register_module(nameof(layers), layers);
         register_module(nameof(norm), norm);
@@ -55,10 +63,16 @@ public sealed class LlamaModel : nn.Module
         positionIds ??= (torch.arange(past, past + T, device: inputIds.device).unsqueeze(0).expand(B, T)); // [B, T]
         var computeType = embed_tokens.weight!.dtype;
         var x = embed_tokens.forward(inputIds).to(ResidualType(computeType)); // [B, T, H]
+        if (embeddingScale is { } scale) x = x * RoundedTo(scale, computeType);
         var (cos, sin) = rotary_emb.forward(positionIds, computeType); // [B, T, D] each
         var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
         var inputs = new LayerInputs(cos, sin, mask, cache, packed, new KernelCall(Kernels));
         var slidingInputs = window is { } w ? Sliding(inputs, w, positionIds, T, past) : inputs;
+        if (rotary_emb_local is not null)
+        {
+            var (localCos, localSin) = rotary_emb_local.forward(positionIds, computeType); // [B, T, D] each
+            slidingInputs = slidingInputs with { Cos = localCos, Sin = localSin };
+        }
         var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
         // and the layers' own parameters would then never get theirs.
@@ -88,6 +102,14 @@ public sealed class LlamaModel : nn.Module
         }
         if (pastLength + queryLength <= window) return inputs; // no query sees a key a window back
         return inputs with { Mask = AttentionMasks.Windowed(inputs.Mask, positionIds, queryLength, pastLength, window), Windowed = true };
+    }
+
+    /// <summary>A value as a tensor of <paramref name="dtype"/> holds it (transformers rounds Gemma's embedding scale so).</summary>
+    private static double RoundedTo(double value, ScalarType dtype)
+    {
+        using var t = torch.tensor(value, dtype: dtype);
+        using var wide = t.to(ScalarType.Float64);
+        return wide.item<double>();
     }
 
     /// <summary>

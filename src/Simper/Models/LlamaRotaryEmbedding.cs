@@ -13,16 +13,24 @@ public sealed class LlamaRotaryEmbedding : nn.Module
     /// <summary>Rotation frequency of each dimension pair, [D/2], computed in double precision.</summary>
     public readonly double[] inv_freq;
 
-    public LlamaRotaryEmbedding(ModelConfig config) : base(nameof(LlamaRotaryEmbedding))
+    /// <param name="config">the model's config</param>
+    /// <param name="local">Gemma 3's sliding layers: base rope_local_base_freq, without rope_scaling</param>
+    public LlamaRotaryEmbedding(ModelConfig config, bool local = false) : base(nameof(LlamaRotaryEmbedding))
     {
-        inv_freq = InverseFrequencies(config);
+        inv_freq = InverseFrequencies(config, local);
     }
 
-    /// <summary>1 / theta^(2i/D) over the D rotated channels of a head, then Llama 3 scaling when configured.</summary>
-    public static double[] InverseFrequencies(ModelConfig config)
+    /// <summary>
+    /// 1 / theta^(2i/D) over the D rotated channels of a head, then Llama 3 or linear scaling when configured (linear:
+    /// positions divided by the factor, the same as frequencies divided by it).
+    /// </summary>
+    public static double[] InverseFrequencies(ModelConfig config, bool local = false)
     {
         var dim = config.RotaryDim;
-        var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim)).ToArray();
+        var theta = local ? config.LocalRopeTheta!.Value : config.RopeTheta;
+        var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(theta, 2.0 * i / dim)).ToArray();
+        if (local) return invFreq;
+        if (config.LinearRopeFactor is { } factor) return invFreq.Select(f => f / factor).ToArray();
         return config.RopeScaling is { } s ? invFreq.Select(f => Llama3Scale(f, s)).ToArray() : invFreq;
     }
 

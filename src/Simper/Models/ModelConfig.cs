@@ -63,6 +63,18 @@ public sealed partial record ModelConfig
     public double PartialRotaryFactor { get; init; } = 1.0;
     /// <summary>Phi-3's original_max_position_embeddings, the context it was pretrained on (longrope's switch point).</summary>
     public int? OriginalMaxPositionEmbeddings { get; init; }
+    /// <summary>rope_scaling of type "linear": positions divided by this factor (Gemma 3's global layers); null for none.</summary>
+    public double? LinearRopeFactor { get; init; }
+    /// <summary>Gemma's query_pre_attn_scalar: scores are scaled by its −½ power rather than head_dim's.</summary>
+    public double? QueryPreAttnScalar { get; init; }
+    /// <summary>Gemma's attn_logit_softcapping: scores become cap · tanh(score / cap) before the mask; null for none.</summary>
+    public double? AttnLogitSoftcapping { get; init; }
+    /// <summary>Gemma's final_logit_softcapping: logits become cap · tanh(logit / cap); null for none.</summary>
+    public double? FinalLogitSoftcapping { get; init; }
+    /// <summary>Gemma 3's rope_local_base_freq: the RoPE base of its sliding layers.</summary>
+    public double? RopeLocalBaseFreq { get; init; }
+    /// <summary>Gemma 3's sliding_window_pattern: every n-th layer is global (when layer_types is absent).</summary>
+    public int? SlidingWindowPattern { get; init; }
     /// <summary>layer_types ("sliding_attention" or "full_attention" per layer) when the config lists them.</summary>
     public IReadOnlyList<string>? LayerTypes { get; init; }
 
@@ -86,8 +98,11 @@ public sealed partial record ModelConfig
         if (architectures is { Count: > 0 } && architectures[0] != architecture)
             throw reader.Error("architectures", $"\"{architectures[0]}\"", $"\"{architecture}\" for model_type {modelType}");
 
-        var act = reader.String("hidden_act") ?? "silu";
-        if (act != "silu") throw reader.Error("hidden_act", $"\"{act}\"", "\"silu\"");
+        var gemma = modelType is "gemma2" or "gemma3_text";
+        // Gemma reads hidden_activation (its configs carry hidden_act too); every other family hidden_act.
+        var (actField, expectedAct) = gemma ? ("hidden_activation", "gelu_pytorch_tanh") : ("hidden_act", "silu");
+        var act = reader.String(actField) ?? (gemma ? reader.String("hidden_act") : null) ?? expectedAct;
+        if (act != expectedAct) throw reader.Error(actField, $"\"{act}\"", $"\"{expectedAct}\"");
 
         var hidden = reader.RequiredInt("hidden_size");
         var heads = reader.RequiredInt("num_attention_heads");
@@ -109,8 +124,9 @@ public sealed partial record ModelConfig
             RmsNormEps = reader.Double("rms_norm_eps") ?? 1e-6,
             RopeTheta = reader.Double("rope_theta") ?? 10000.0,
             RopeScaling = ParseRopeScaling(reader),
+            LinearRopeFactor = LinearFactor(reader),
             MaxPositionEmbeddings = maxPositions,
-            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
+            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? gemma, // transformers' defaults
             AttentionBias = reader.Bool("attention_bias") ?? false,
             MlpBias = reader.Bool("mlp_bias") ?? false,
             BosTokenId = reader.Int("bos_token_id"),
@@ -118,7 +134,13 @@ public sealed partial record ModelConfig
             PadTokenId = reader.Int("pad_token_id"),
             TorchDtype = dtype,
             InitializerRange = reader.Double("initializer_range") ?? 0.02,
-            SlidingWindow = reader.Int("sliding_window"),
+            SlidingWindow = reader.Has("sliding_window") ? reader.Int("sliding_window") : gemma ? 4096 : null,
+            QueryPreAttnScalar = gemma ? reader.Double("query_pre_attn_scalar") ?? 256 : null,
+            // transformers' defaults when the field is absent: Gemma 2 caps at 50 and 30, Gemma 3 not at all.
+            AttnLogitSoftcapping = reader.Has("attn_logit_softcapping") ? reader.Double("attn_logit_softcapping") : modelType == "gemma2" ? 50.0 : null,
+            FinalLogitSoftcapping = reader.Has("final_logit_softcapping") ? reader.Double("final_logit_softcapping") : modelType == "gemma2" ? 30.0 : null,
+            RopeLocalBaseFreq = modelType == "gemma3_text" ? reader.Double("rope_local_base_freq") ?? 10000.0 : null,
+            SlidingWindowPattern = modelType == "gemma3_text" ? reader.Int("sliding_window_pattern") ?? 6 : null,
             UseSlidingWindow = modelType is "qwen2" or "qwen3" ? reader.Bool("use_sliding_window") ?? false : null,
             MaxWindowLayers = reader.Int("max_window_layers"),
             LayerTypes = reader.StringList("layer_types"),
@@ -151,10 +173,18 @@ public sealed partial record ModelConfig
         if (scaling == null) return null;
         var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
         var type = inner.String("rope_type") ?? inner.String("type");
-        if (type == "default") return null;
-        if (type != "llama3") throw inner.Error("rope_type", type == null ? "missing" : $"\"{type}\"", "\"llama3\" or \"default\" (other RoPE scalings are not supported)");
+        if (type is "default" or "linear") return null;
+        if (type != "llama3") throw inner.Error("rope_type", type == null ? "missing" : $"\"{type}\"", "\"llama3\", \"linear\" or \"default\" (other RoPE scalings are not supported)");
         return new Llama3RopeScaling(inner.RequiredDouble("factor"), inner.RequiredDouble("low_freq_factor"),
             inner.RequiredDouble("high_freq_factor"), inner.RequiredInt("original_max_position_embeddings"));
+    }
+
+    private static double? LinearFactor(ConfigReader reader)
+    {
+        var scaling = reader.Object("rope_scaling");
+        if (scaling == null) return null;
+        var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
+        return (inner.String("rope_type") ?? inner.String("type")) == "linear" ? inner.RequiredDouble("factor") : null;
     }
 
     /// <summary>The dtype to store weights in when the caller does not choose one.</summary>
@@ -177,7 +207,8 @@ public sealed partial record ModelConfig
             ["max_position_embeddings"] = MaxPositionEmbeddings,
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
-            ["rope_scaling"] = RopeScaling == null ? null : new JsonObject
+            ["rope_scaling"] = LinearRopeFactor is { } linear ? new JsonObject { ["rope_type"] = "linear", ["factor"] = linear }
+            : RopeScaling == null ? null : new JsonObject
             {
                 ["rope_type"] = "llama3",
                 ["factor"] = RopeScaling.Factor,
@@ -185,7 +216,7 @@ public sealed partial record ModelConfig
                 ["high_freq_factor"] = RopeScaling.HighFreqFactor,
                 ["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositionEmbeddings,
             },
-            ["hidden_act"] = "silu",
+            [Gelu ? "hidden_activation" : "hidden_act"] = Gelu ? "gelu_pytorch_tanh" : "silu",
             ["tie_word_embeddings"] = TieWordEmbeddings,
             ["initializer_range"] = InitializerRange,
             ["bos_token_id"] = BosTokenId,
@@ -200,6 +231,10 @@ public sealed partial record ModelConfig
         if (UseSlidingWindow is { } use) root["use_sliding_window"] = use;
         if (MaxWindowLayers is { } from) root["max_window_layers"] = from;
         if (ModelType == "phi3") root["partial_rotary_factor"] = PartialRotaryFactor;
+        if (QueryPreAttnScalar is { } scalar) root["query_pre_attn_scalar"] = scalar;
+        if (Gelu) { root["attn_logit_softcapping"] = AttnLogitSoftcapping; root["final_logit_softcapping"] = FinalLogitSoftcapping; }
+        if (RopeLocalBaseFreq is { } local) root["rope_local_base_freq"] = local;
+        if (SlidingWindowPattern is { } pattern) root["sliding_window_pattern"] = pattern;
         if (OriginalMaxPositionEmbeddings is { } original) root["original_max_position_embeddings"] = original;
         if (LayerTypes is { } types) root["layer_types"] = new JsonArray(types.Select(t => (JsonNode)t!).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

@@ -9,7 +9,7 @@ public sealed partial record ModelConfig
     private static readonly Dictionary<string, string> ArchitectureByType = new()
     {
         ["llama"] = "LlamaForCausalLM", ["mistral"] = "MistralForCausalLM", ["qwen2"] = "Qwen2ForCausalLM",
-        ["qwen3"] = "Qwen3ForCausalLM", ["phi3"] = "Phi3ForCausalLM",
+        ["qwen3"] = "Qwen3ForCausalLM", ["phi3"] = "Phi3ForCausalLM", ["gemma2"] = "Gemma2ForCausalLM", ["gemma3_text"] = "Gemma3ForCausalLM",
     };
 
     /// <summary>
@@ -27,6 +27,17 @@ public sealed partial record ModelConfig
             "mistral" => config with { SlidingWindow = Math.Min(4096, llama.MaxPositionEmbeddings / 2) },
             "qwen2" or "qwen3" => config with { RopeTheta = 1e6, SlidingWindow = null, UseSlidingWindow = false },
             "phi3" => config with { PartialRotaryFactor = 0.75, SlidingWindow = llama.MaxPositionEmbeddings, OriginalMaxPositionEmbeddings = llama.MaxPositionEmbeddings },
+            // Gemma's query_pre_attn_scalar is its head_dim in the released models.
+            "gemma2" => config with
+            {
+                SlidingWindow = llama.MaxPositionEmbeddings / 2, QueryPreAttnScalar = llama.HeadDim,
+                AttnLogitSoftcapping = 50.0, FinalLogitSoftcapping = 30.0,
+            },
+            "gemma3_text" => config with
+            {
+                SlidingWindow = llama.MaxPositionEmbeddings / 2, QueryPreAttnScalar = llama.HeadDim, RopeTheta = 1e6,
+                RopeLocalBaseFreq = 10000.0, SlidingWindowPattern = 6,
+            },
             _ => config,
         };
     }
@@ -40,8 +51,28 @@ public sealed partial record ModelConfig
     public bool OutputBias => ModelType is "llama" or "qwen3" && AttentionBias;
     /// <summary>Whether the MLP linears carry a bias: only Llama with mlp_bias.</summary>
     public bool MlpHasBias => ModelType == "llama" && MlpBias;
-    /// <summary>Qwen3: an RMSNorm over each head's q and k (q_norm, k_norm) after the projections, before RoPE.</summary>
-    public bool QkNorm => ModelType is "qwen3";
+    /// <summary>Qwen3 and Gemma 3: an RMSNorm over each head's q and k (q_norm, k_norm) after the projections, before RoPE.</summary>
+    public bool QkNorm => ModelType is "qwen3" or "gemma3_text";
+
+    /// <summary>
+    /// Gemma 2 and 3 against Llama: embeddings times √hidden_size; every RMSNorm multiplies by (1 + weight) (weights
+    /// start at 0); the MLP gates with GELU (tanh approximation); a layer norms its attention and MLP outputs too
+    /// (post_attention_layernorm then normalises the attention output, pre_ and post_feedforward_layernorm wrap the
+    /// MLP); scores are scaled by query_pre_attn_scalar^−½ and may be soft-capped, as may the logits.
+    /// </summary>
+    public bool Gemma => ModelType is "gemma2" or "gemma3_text";
+    /// <summary>Gemma: RMSNorm multiplies by (1 + weight).</summary>
+    public bool NormAddsOne => Gemma;
+    /// <summary>Gemma: four norms a layer, the attention and MLP outputs normed before the residual adds them.</summary>
+    public bool SandwichNorms => Gemma;
+    /// <summary>Gemma: input embeddings times √hidden_size.</summary>
+    public bool ScalesEmbeddings => Gemma;
+    /// <summary>Gemma: the MLP's gate activation is GELU with the tanh approximation rather than SiLU.</summary>
+    public bool Gelu => Gemma;
+    /// <summary>The factor on q·k: query_pre_attn_scalar^−½ (Gemma), else head_dim^−½.</summary>
+    public double AttentionScale => 1.0 / Math.Sqrt(QueryPreAttnScalar ?? HeadDim);
+    /// <summary>Gemma 3: the RoPE base of the sliding layers (without rope_scaling); null when every layer shares one.</summary>
+    public double? LocalRopeTheta => RopeLocalBaseFreq;
     /// <summary>
     /// Phi-3: q, k and v come from one projection (qkv_proj, rows of q then k then v) and the MLP's gate and up from
     /// one (gate_up_proj, gate rows then up rows), kept fused as the checkpoint stores them.
@@ -62,7 +93,7 @@ public sealed partial record ModelConfig
     /// <summary>
     /// The sliding window of layer <paramref name="layer"/> (query i sees key j when j ≤ i and i − j &lt; window), or
     /// null for full causal attention. As transformers: Mistral and Phi-3 slide on every layer; Qwen2 and Qwen3 only with
-    /// use_sliding_window, on the layers from max_window_layers on (or those layer_types names); Llama never.
+    /// use_sliding_window, on the layers from max_window_layers on (or those layer_types names); Gemma 2 on even layers and Gemma 3 on all but every sliding_window_pattern-th, unless layer_types says; Llama never.
     /// </summary>
     public int? WindowOf(int layer)
     {
@@ -70,6 +101,8 @@ public sealed partial record ModelConfig
         var slides = ModelType switch
         {
             "mistral" or "phi3" => true,
+            "gemma2" => LayerTypes is { } gemma2 ? gemma2[layer] == "sliding_attention" : layer % 2 == 0,
+            "gemma3_text" => LayerTypes is { } gemma3 ? gemma3[layer] == "sliding_attention" : (layer + 1) % (SlidingWindowPattern ?? 6) != 0,
             "qwen2" or "qwen3" => UseSlidingWindow == true && (LayerTypes is { } types
                 ? types[layer] == "sliding_attention"
                 : layer >= (MaxWindowLayers ?? 28)), // transformers' default max_window_layers

@@ -12,7 +12,7 @@ namespace Simper.Tests.Families;
 [Collection(nameof(FamilyModelTests))]
 public class FamilyModelTests
 {
-    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "qwen3", "phi3"];
+    public static TheoryData<string> Families => ["llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text"];
 
     /// <summary>Layer 0's tensor names as transformers names them for each family.</summary>
     private static string[] LayerZero(string family) => family switch
@@ -23,7 +23,8 @@ public class FamilyModelTests
             "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.o_proj.weight",
             "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight",
             .. family == "qwen2" ? new[] { "self_attn.q_proj.bias", "self_attn.k_proj.bias", "self_attn.v_proj.bias" } : [],
-            .. family == "qwen3" ? new[] { "self_attn.q_norm.weight", "self_attn.k_norm.weight" } : [],
+            .. family is "qwen3" or "gemma3_text" ? new[] { "self_attn.q_norm.weight", "self_attn.k_norm.weight" } : [],
+            .. family.StartsWith("gemma") ? new[] { "pre_feedforward_layernorm.weight", "post_feedforward_layernorm.weight" } : [],
         ],
     };
 
@@ -49,6 +50,8 @@ public class FamilyModelTests
     [InlineData("mistral-swa")]
     [InlineData("qwen3")]
     [InlineData("phi3")]
+    [InlineData("gemma2")]
+    [InlineData("gemma3")]
     public void FixtureCheckpointsSaveBackUnderTheirOwnNamesAndConfig(string kind)
     {
         var folder = SharedData.Path("fixtures", $"parity-{kind}", "checkpoint");
@@ -66,6 +69,9 @@ public class FamilyModelTests
         }
         var resaved = ModelConfig.Load(Path.Combine(temp.File("saved"), PretrainedModel.ConfigFile));
         Assert.Equal((config.SlidingWindow, config.UseSlidingWindow, config.PartialRotaryFactor), (resaved.SlidingWindow, resaved.UseSlidingWindow, resaved.PartialRotaryFactor));
+        Assert.Equal((config.QueryPreAttnScalar, config.AttnLogitSoftcapping, config.FinalLogitSoftcapping, config.RopeLocalBaseFreq, config.LinearRopeFactor),
+            (resaved.QueryPreAttnScalar, resaved.AttnLogitSoftcapping, resaved.FinalLogitSoftcapping, resaved.RopeLocalBaseFreq, resaved.LinearRopeFactor));
+        Assert.Equal(Enumerable.Range(0, config.NumHiddenLayers).Select(config.WindowOf), Enumerable.Range(0, config.NumHiddenLayers).Select(resaved.WindowOf));
     }
 
     [Theory]

@@ -25,6 +25,10 @@ public class FamilyParityTests
     [InlineData("qwen3", ScalarType.Float64, 1e-9)]
     [InlineData("phi3", ScalarType.Float32, 1e-4)]
     [InlineData("phi3", ScalarType.Float64, 1e-9)]
+    [InlineData("gemma2", ScalarType.Float32, 1e-4)]
+    [InlineData("gemma2", ScalarType.Float64, 1e-9)]
+    [InlineData("gemma3", ScalarType.Float32, 1e-4)]
+    [InlineData("gemma3", ScalarType.Float64, 1e-9)]
     public void SummedLogProbsMatchTheReferenceInEveryMode(string kind, ScalarType dtype, double tolerance)
     {
         var (model, pairs) = ParityFixture(dtype, kind);
@@ -45,6 +49,8 @@ public class FamilyParityTests
     [InlineData("mistral-swa")]
     [InlineData("qwen3")]
     [InlineData("phi3")]
+    [InlineData("gemma2")]
+    [InlineData("gemma3")]
     public void SimperGradientNormMatchesTheReferenceInEveryMode(string kind)
     {
         var (model, pairs) = ParityFixture(ScalarType.Float64, kind);
