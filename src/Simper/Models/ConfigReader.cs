@@ -75,6 +75,12 @@ internal sealed class ConfigReader(JsonObject root, string source, string prefix
         _ => [Int(field)!.Value],
     };
 
+    public double[] RequiredDoubleList(string field) => Node(field) switch
+    {
+        JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue<double>(out var d) ? d : throw Error(field, Describe(a), "a list of numbers"))],
+        var other => throw Error(field, other is null ? "missing" : Describe(other), "a list of numbers"),
+    };
+
     private static string Describe(JsonNode? node)
     {
         var text = node?.ToJsonString() ?? "null";

@@ -8,6 +8,14 @@ namespace Simper.Models;
 public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, double HighFreqFactor, int OriginalMaxPositionEmbeddings);
 
 /// <summary>
+/// Phi-3.5 / Phi-4-mini's RoPE scaling (<c>rope_scaling.rope_type = "longrope"</c>, formerly "su"): each frequency
+/// divided by its short factor, or by its long factor once a forward pass reaches past the original context, and
+/// cos and sin multiplied by an attention factor. <see cref="Factor"/> and <see cref="AttentionFactor"/> are the
+/// config's, null when it leaves them out.
+/// </summary>
+public sealed record LongRopeScaling(double[] ShortFactor, double[] LongFactor, double? Factor, double? AttentionFactor, int? OriginalMaxPositionEmbeddings);
+
+/// <summary>
 /// The architecture hyper-parameters of a decoder-only model, read from and written to a Hugging Face config.json.
 /// Every family is the one Llama-layout model with the switches of <c>ModelFamilies.cs</c>.
 /// </summary>
@@ -63,6 +71,8 @@ public sealed partial record ModelConfig
     public double PartialRotaryFactor { get; init; } = 1.0;
     /// <summary>Phi-3's original_max_position_embeddings, the context it was pretrained on (longrope's switch point).</summary>
     public int? OriginalMaxPositionEmbeddings { get; init; }
+    /// <summary>rope_scaling of type "longrope" (Phi-3.5, Phi-4-mini); null for none.</summary>
+    public LongRopeScaling? LongRope { get; init; }
     /// <summary>rope_scaling of type "linear": positions divided by this factor (Gemma 3's global layers); null for none.</summary>
     public double? LinearRopeFactor { get; init; }
     /// <summary>Gemma's query_pre_attn_scalar: scores are scaled by its −½ power rather than head_dim's.</summary>
@@ -125,6 +135,7 @@ public sealed partial record ModelConfig
             RopeTheta = reader.Double("rope_theta") ?? 10000.0,
             RopeScaling = ParseRopeScaling(reader),
             LinearRopeFactor = LinearFactor(reader),
+            LongRope = ParseLongRope(reader),
             MaxPositionEmbeddings = maxPositions,
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? gemma, // transformers' defaults
             AttentionBias = reader.Bool("attention_bias") ?? false,
@@ -157,6 +168,9 @@ public sealed partial record ModelConfig
         if (!(PartialRotaryFactor > 0 && PartialRotaryFactor <= 1) || RotaryDim % 2 != 0)
             throw reader.Error("partial_rotary_factor", PartialRotaryFactor.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"a share in (0, 1] of head_dim ({HeadDim}) that leaves an even number of rotated channels");
+        if (LongRope is { } longRope && (longRope.ShortFactor.Length != RotaryDim / 2 || longRope.LongFactor.Length != RotaryDim / 2))
+            throw reader.Error("rope_scaling.short_factor", $"a list of {longRope.ShortFactor.Length} (long_factor {longRope.LongFactor.Length})",
+                $"one factor per rotated channel pair ({RotaryDim / 2})");
         if (SlidingWindow is < 1) throw reader.Error("sliding_window", SlidingWindow.ToString()!, "null or a positive number of positions");
         if (LayerTypes is { } types)
         {
@@ -173,10 +187,20 @@ public sealed partial record ModelConfig
         if (scaling == null) return null;
         var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
         var type = inner.String("rope_type") ?? inner.String("type");
-        if (type is "default" or "linear") return null;
-        if (type != "llama3") throw inner.Error("rope_type", type == null ? "missing" : $"\"{type}\"", "\"llama3\", \"linear\" or \"default\" (other RoPE scalings are not supported)");
+        if (type is "default" or "linear" or "longrope" or "su") return null;
+        if (type != "llama3") throw inner.Error("rope_type", type == null ? "missing" : $"\"{type}\"", "\"llama3\", \"linear\", \"longrope\" or \"default\" (other RoPE scalings are not supported)");
         return new Llama3RopeScaling(inner.RequiredDouble("factor"), inner.RequiredDouble("low_freq_factor"),
             inner.RequiredDouble("high_freq_factor"), inner.RequiredInt("original_max_position_embeddings"));
+    }
+
+    private static LongRopeScaling? ParseLongRope(ConfigReader reader)
+    {
+        var scaling = reader.Object("rope_scaling");
+        if (scaling == null) return null;
+        var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
+        if ((inner.String("rope_type") ?? inner.String("type")) is not ("longrope" or "su")) return null;
+        return new LongRopeScaling(inner.RequiredDoubleList("short_factor"), inner.RequiredDoubleList("long_factor"),
+            inner.Double("factor"), inner.Double("attention_factor"), inner.Int("original_max_position_embeddings"));
     }
 
     private static double? LinearFactor(ConfigReader reader)
@@ -185,6 +209,20 @@ public sealed partial record ModelConfig
         if (scaling == null) return null;
         var inner = new ConfigReader(scaling, reader.Source, "rope_scaling.");
         return (inner.String("rope_type") ?? inner.String("type")) == "linear" ? inner.RequiredDouble("factor") : null;
+    }
+
+    private static JsonObject LongRopeJson(LongRopeScaling s)
+    {
+        var json = new JsonObject
+        {
+            ["rope_type"] = "longrope",
+            ["short_factor"] = new JsonArray([.. s.ShortFactor.Select(f => (JsonNode)f)]),
+            ["long_factor"] = new JsonArray([.. s.LongFactor.Select(f => (JsonNode)f)]),
+        };
+        if (s.Factor is { } factor) json["factor"] = factor;
+        if (s.AttentionFactor is { } attention) json["attention_factor"] = attention;
+        if (s.OriginalMaxPositionEmbeddings is { } original) json["original_max_position_embeddings"] = original;
+        return json;
     }
 
     /// <summary>The dtype to store weights in when the caller does not choose one.</summary>
@@ -208,6 +246,7 @@ public sealed partial record ModelConfig
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
             ["rope_scaling"] = LinearRopeFactor is { } linear ? new JsonObject { ["rope_type"] = "linear", ["factor"] = linear }
+            : LongRope is { } longRope ? LongRopeJson(longRope)
             : RopeScaling == null ? null : new JsonObject
             {
                 ["rope_type"] = "llama3",

@@ -87,6 +87,20 @@ public sealed partial record ModelConfig
     /// <summary>Phi-3's four.</summary>
     public static IReadOnlyList<string> FusedLinearProjections { get; } = ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"];
 
+    /// <summary>
+    /// longrope's context: the pretrained one past which the long factors apply (rope_scaling's own, else Phi-3's
+    /// original_max_position_embeddings, else max_position_embeddings), and the attention factor on cos and sin,
+    /// √(1 + ln s / ln original) for s = max / original (or the config's factor without an original), as transformers.
+    /// </summary>
+    public (int OriginalContext, double AttentionFactor) LongRopeContext()
+    {
+        var s = LongRope!;
+        var original = s.OriginalMaxPositionEmbeddings ?? OriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings;
+        var statesOriginal = s.OriginalMaxPositionEmbeddings is not null || OriginalMaxPositionEmbeddings is not null;
+        var factor = statesOriginal ? (double)MaxPositionEmbeddings / original : s.Factor ?? 1.0;
+        return (original, s.AttentionFactor ?? (factor <= 1.0 ? 1.0 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(original))));
+    }
+
     /// <summary>The channels of each head that RoPE rotates: head_dim · partial_rotary_factor (Phi-3), the rest pass through.</summary>
     public int RotaryDim => (int)(HeadDim * PartialRotaryFactor);
 

@@ -56,7 +56,7 @@ public class ModelConfigTests
     [InlineData("\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\"", "config.json: field \"hidden_act\" is \"gelu\"; expected \"silu\"")]
     [InlineData("\"hidden_size\": 64", "\"hidden_size\": \"64\"", "config.json: field \"hidden_size\" is \"64\"; expected an integer")]
     [InlineData("\"eos_token_id\": 2", "\"eos_token_id\": 2, \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 4.0}",
-        "config.json: field \"rope_scaling.rope_type\" is \"yarn\"; expected \"llama3\", \"linear\" or \"default\" (other RoPE scalings are not supported)")]
+        "config.json: field \"rope_scaling.rope_type\" is \"yarn\"; expected \"llama3\", \"linear\", \"longrope\" or \"default\" (other RoPE scalings are not supported)")]
     [InlineData("\"num_attention_heads\": 8", "\"num_attention_heads\": 8, \"num_key_value_heads\": 3", "config.json: field \"num_key_value_heads\" is 3; expected a divisor of num_attention_heads (8)")]
     public void UnsupportedValuesNameTheField(string find, string replace, string message)
     {
