@@ -20,7 +20,7 @@ public static class LoraParameterCounts
         lora = lora.ForModel(model);
         LoraModel.CheckTargets(projections.Select(p => p.Name), lora, "lora");
         long baseTotal = (long)model.VocabSize * model.HiddenSize                          // embed_tokens
-            + (long)model.NumHiddenLayers * 2 * model.HiddenSize                           // two norms per layer
+            + (long)model.NumHiddenLayers * (model.SandwichNorms ? 4 : 2) * model.HiddenSize // two norms per layer, Gemma four
             + (model.QkNorm ? (long)model.NumHiddenLayers * 2 * model.HeadDim : 0)          // q_norm, k_norm
             + model.HiddenSize                                                             // final norm
             + (model.TieWordEmbeddings ? 0 : (long)model.VocabSize * model.HiddenSize);    // lm_head
