@@ -145,7 +145,9 @@ public sealed partial record ModelConfig
             PadTokenId = reader.Int("pad_token_id"),
             TorchDtype = dtype,
             InitializerRange = reader.Double("initializer_range") ?? 0.02,
-            SlidingWindow = reader.Has("sliding_window") ? reader.Int("sliding_window") : gemma ? 4096 : null,
+            // transformers' default when the field is absent (Qwen's applies only with use_sliding_window).
+            SlidingWindow = reader.Has("sliding_window") ? reader.Int("sliding_window")
+                : modelType is "mistral" or "qwen2" or "qwen3" || gemma ? 4096 : null,
             QueryPreAttnScalar = gemma ? reader.Double("query_pre_attn_scalar") ?? 256 : null,
             // transformers' defaults when the field is absent: Gemma 2 caps at 50 and 30, Gemma 3 not at all.
             AttnLogitSoftcapping = reader.Has("attn_logit_softcapping") ? reader.Double("attn_logit_softcapping") : modelType == "gemma2" ? 50.0 : null,

@@ -73,6 +73,8 @@ public class ModelConfigTests
         Assert.All(Enumerable.Range(0, config.NumHiddenLayers), i => Assert.Equal(4096, config.WindowOf(i)));
         Assert.Equal(4096, ModelConfig.Parse(config.ToJson()).SlidingWindow);
         Assert.Null(ModelConfig.Parse(json.Replace("4096", "null")).Window);
+        // Without the field, transformers' MistralConfig default of 4096 applies.
+        Assert.Equal(4096, ModelConfig.Parse(json.Replace(", \"sliding_window\": 4096", "")).WindowOf(0));
         var error = Assert.Throws<SimperException>(() => ModelConfig.Parse(json.Replace("4096", "0")));
         Assert.Equal("config.json: field \"sliding_window\" is 0; expected null or a positive number of positions", error.Message);
     }
