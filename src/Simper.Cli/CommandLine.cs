@@ -44,8 +44,8 @@ public static class CommandLine
 
     public static int Run(string[] args)
     {
-        // Before libtorch's first operation, which fixes its choice of CPU kernels for the process.
-        CpuKernels.PreferAvx2();
+        // Before libtorch's first operation (see ProcessSetup; loading the library applies it too).
+        ProcessSetup.Apply();
         var parse = Build().Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -53,16 +53,13 @@ public static class CommandLine
             Console.Error.WriteLine($"error: {parse.Errors[0].Message} (see --help)");
             return UserError;
         }
-        // Training and generation allocate and free the same large tensors step after step; the process keeps the
-        // freed memory for the next step rather than returning it to the kernel and faulting it back in.
-        ProcessMemory.KeepFreedMemoryForReuse();
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (Unwrap(e) is SimperException user)
         {
-            Console.Error.WriteLine($"error: {user.Message}");
+            Console.Error.WriteLine($"error: {SettingFlags.Message(user)}");
             return UserError;
         }
         catch (OperationCanceledException)

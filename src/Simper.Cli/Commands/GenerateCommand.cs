@@ -19,7 +19,7 @@ public static class GenerateCommand
         var output = CommonOptions.Output("JSONL file for --data: one row per sample with prompt, completion, sample and the input's other fields", required: false);
         var samples = new Option<int>("--num-samples") { Description = "Completions per prompt", DefaultValueFactory = _ => 1 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum new tokens per completion", DefaultValueFactory = _ => 128 };
-        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1.0 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 takes the most likely token, as --greedy", DefaultValueFactory = _ => 1.0 };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold; 1 disables", DefaultValueFactory = _ => 1.0 };
         var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens; 0 disables", DefaultValueFactory = _ => 0 };
         var greedy = new Option<bool>("--greedy") { Description = "Take the most likely token each step instead of sampling" };
@@ -54,21 +54,21 @@ public static class GenerateCommand
             };
             if (dataPath is not null)
             {
-                TorchRuntime.SetThreads(parse.GetValue(model.Threads));
                 var job = new GenerationJob
                 {
-                    ModelPath = model.ModelDir(parse), DataPath = dataPath, OutputPath = outputPath!,
+                    Model = model.Open(parse), DataPath = dataPath, OutputPath = outputPath!,
                     Samples = parse.GetValue(samples), BatchSize = parse.GetValue(batchSize), Options = options,
                     Data = new DataOptions { Split = parse.GetValue(split) },
-                    Device = TorchRuntime.ParseDevice(parse.GetValue(model.Device)!),
-                    Dtype = TorchRuntime.ParseDtype(parse.GetValue(model.Dtype)!),
+                    Device = model.ParseDevice(parse),
+                    Dtype = model.ParseDtype(parse),
                 };
                 var written = job.Run(Output.Count("generated", every: 256));
                 Output.Log($"wrote {written} rows to {outputPath}");
                 return 0;
             }
-            var text = ModelText.Load(model.ModelDir(parse));
-            using var network = model.Load(parse);
+            var folder = model.Open(parse);
+            var text = folder.Encoder();
+            using var network = folder.LoadModel(model.ParseDtype(parse), model.ParseDevice(parse));
             var generator = new TextGenerator(network, text);
             var encoded = parse.GetValue(chat) ? generator.EncodeChat([new ChatMessage("user", promptText!)]) : generator.EncodeText(promptText!);
             var results = generator.Generate([encoded], parse.GetValue(samples), options, parse.GetValue(batchSize),

@@ -23,13 +23,21 @@ internal sealed class ModelLoading
 
     public string ModelDir(ParseResult parse) => parse.GetValue(Model)!;
 
+    /// <summary>Applies the thread setting and opens the model folder named by --model (or <paramref name="dir"/>).</summary>
+    public ModelFolder Open(ParseResult parse, string? dir = null)
+    {
+        TorchRuntime.SetThreads(parse.GetValue(Threads));
+        return ModelFolder.Open(dir ?? ModelDir(parse));
+    }
+
+    public TorchSharp.torch.Device ParseDevice(ParseResult parse) => TorchRuntime.ParseDevice(parse.GetValue(Device)!);
+
+    public TorchSharp.torch.ScalarType ParseDtype(ParseResult parse) => TorchRuntime.ParseDtype(parse.GetValue(Dtype)!);
+
     /// <summary>Applies the thread setting and loads the model folder named by --model (or <paramref name="dir"/>).</summary>
     public LlamaForCausalLM Load(ParseResult parse, string? dir = null)
     {
-        TorchRuntime.SetThreads(parse.GetValue(Threads));
-        var device = TorchRuntime.ParseDevice(parse.GetValue(Device)!);
-        var dtype = TorchRuntime.ParseDtype(parse.GetValue(Dtype)!);
-        var (model, _) = PretrainedModel.Load(dir ?? ModelDir(parse), dtype, device);
-        return model;
+        var folder = Open(parse, dir);
+        return folder.LoadModel(ParseDtype(parse), ParseDevice(parse));
     }
 }

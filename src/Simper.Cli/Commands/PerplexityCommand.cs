@@ -26,10 +26,11 @@ public static class PerplexityCommand
         {
             var path = parse.GetValue(textFile)!;
             if (!File.Exists(path)) throw new SimperException($"{path}: file not found");
-            var tokenizer = ModelText.Load(model.ModelDir(parse)).Tokenizer;
+            var folder = model.Open(parse);
+            var tokenizer = folder.RequireTokenizer();
             var ids = tokenizer.Encode(File.ReadAllText(path), addSpecialTokens: false).ToList();
             if (tokenizer.BosTokenId is { } bos) ids.Insert(0, bos);
-            using var network = model.Load(parse);
+            using var network = folder.LoadModel(model.ParseDtype(parse), model.ParseDevice(parse));
             var window = parse.GetValue(maxLength);
             var result = Perplexity.Compute(network, ids, window, parse.GetValue(stride) ?? window);
             Console.Out.WriteLine(Output.ToJson(new JsonObject

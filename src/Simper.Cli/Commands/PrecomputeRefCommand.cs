@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using Simper.Scoring;
 using Simper.Training;
 
@@ -21,7 +20,7 @@ internal static class PrecomputeRefCommand
         var output = CommonOptions.Output("JSONL of pre-tokenized pairs with ref_chosen_logps and ref_rejected_logps");
         var batchSize = new Option<int>("--batch-size") { Description = "Pairs scored per forward pass", DefaultValueFactory = _ => 8 };
         var maxLength = new Option<int>("--max-length") { Description = "Truncation, as the training run will use", DefaultValueFactory = _ => defaults.MaxLength };
-        var maxPromptLength = new Option<int>("--max-prompt-length") { Description = "Prompt truncation, as the training run will use", DefaultValueFactory = _ => defaults.MaxPromptLength };
+        var maxPromptLength = new Option<int?>("--max-prompt-length") { Description = "Prompt truncation, as the training run will use (default: min(256, --max-length / 2))" };
         var command = new Command("precompute-ref",
             "Write reference log-probs into the data for dpo/ipo without a live reference model. Example: simper precompute-ref --model sft --data pairs.jsonl --output pairs-ref.jsonl");
         model.AddTo(command);
@@ -29,21 +28,17 @@ internal static class PrecomputeRefCommand
         dataOptions.AddTo(command);
         command.SetAction(parse =>
         {
-            var truncation = EvalCommand.Truncation(parse.GetValue(maxLength), parse.GetValue(maxPromptLength));
-            var pairs = EvalCommand.Encode(model.ModelDir(parse), parse.GetValue(data)!, dataOptions.Read(parse), truncation);
-            using var reference = model.Load(parse);
-            var padId = reference.Config.PaddingId;
+            var max = parse.GetValue(maxLength);
+            // The limits training will apply: without max-prompt-length, the same default as training's.
+            var promptLimit = parse.GetValue(maxPromptLength) ?? new TrainingSettings { MaxLength = max }.EffectiveMaxPromptLength;
+            var truncation = PairEncoding.Truncation(max, promptLimit);
+            var folder = model.Open(parse);
+            var pairs = PairEncoding.Load(folder, parse.GetValue(data)!, dataOptions.Read(parse), truncation, Console.Error);
             var size = parse.GetValue(batchSize);
-            var scores = PairScorer.Score(reference, pairs, size, padId, Output.Progress("scored pairs", pairs.Count, size));
+            var scores = ReferencePrecompute.Score(folder, pairs, size, model.ParseDtype(parse), model.ParseDevice(parse),
+                Output.Progress("scored pairs", pairs.Count, size));
             var path = parse.GetValue(output)!;
-            AtomicFile.WriteAllText(path, string.Concat(pairs.Select((pair, i) => Output.ToJson(new JsonObject
-            {
-                ["prompt_input_ids"] = new JsonArray([.. pair.Prompt.Select(id => (JsonNode)id)]),
-                ["chosen_input_ids"] = new JsonArray([.. pair.Chosen.Select(id => (JsonNode)id)]),
-                ["rejected_input_ids"] = new JsonArray([.. pair.Rejected.Select(id => (JsonNode)id)]),
-                ["ref_chosen_logps"] = scores.ChosenSums[i],
-                ["ref_rejected_logps"] = scores.RejectedSums[i],
-            }) + "\n")));
+            AtomicFile.WriteAllText(path, string.Concat(ReferencePrecompute.Rows(pairs, scores).Select(row => Output.ToJson(row) + "\n")));
             Output.Log($"wrote {pairs.Count} pairs with reference log-probs to {path}");
             return 0;
         });

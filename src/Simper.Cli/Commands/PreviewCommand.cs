@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Simper.Checkpoints;
 using Simper.Data;
 using Simper.Objectives;
 using Simper.Text;
@@ -45,23 +46,25 @@ public static class PreviewCommand
             if (maxPrompt < 1 || maxPrompt >= max)
                 throw new SimperException($"--max-prompt-length {maxPrompt}: expected at least 1 and below --max-length ({max}) to leave room for the response");
             var truncation = new TruncationOptions(max, maxPrompt, parse.GetValue(truncationMode) == "keep_end");
-            var encoder = ModelText.Load(parse.GetValue(modelDir)!);
-            var shown = Preview(parse.GetValue(method)!, parse.GetValue(data)!, dataOptions.Read(parse), encoder, truncation, count);
+            var encoder = ModelFolder.Open(parse.GetValue(modelDir)!).Encoder();
+            var report = new EncodingReport();
+            var shown = Preview(parse.GetValue(method)!, parse.GetValue(data)!, dataOptions.Read(parse), encoder, truncation, count, report);
             var json = parse.GetValue(format) == "json";
             foreach (var row in shown) Console.Out.Write(json ? Output.ToJson(ToJson(row, encoder.Tokenizer)) + "\n" : ToText(row, encoder.Tokenizer, truncation));
+            if (report.MovedQuestionWarning() is { } warning) Console.Error.WriteLine(warning);
             return 0;
         });
         return command;
     }
 
     private static IReadOnlyList<PreviewRow> Preview(string method, string path, DataOptions options, PromptResponseEncoder encoder,
-        TruncationOptions truncation, int count)
+        TruncationOptions truncation, int count, EncodingReport report)
     {
         if (string.Equals(method, "sft", StringComparison.OrdinalIgnoreCase))
-            return EncodingPreview.Sft(DataOptionsBinding.Logged(DatasetLoader.LoadSft(path, options)).Take(count), encoder, truncation);
+            return EncodingPreview.Sft(DataOptionsBinding.Logged(DatasetLoader.LoadSft(path, options)).Take(count), encoder, truncation, report);
         if (ObjectiveCatalog.Find(method).Unpaired)
-            return EncodingPreview.Unpaired(DataOptionsBinding.Logged(DatasetLoader.LoadUnpaired(path, options)).Take(count), encoder, truncation);
-        return EncodingPreview.Pairs(DataOptionsBinding.Logged(DatasetLoader.LoadPreferences(path, options)).Take(count), encoder, truncation);
+            return EncodingPreview.Unpaired(DataOptionsBinding.Logged(DatasetLoader.LoadUnpaired(path, options)).Take(count), encoder, truncation, report);
+        return EncodingPreview.Pairs(DataOptionsBinding.Logged(DatasetLoader.LoadPreferences(path, options)).Take(count), encoder, truncation, report);
     }
 
     private static JsonObject ToJson(PreviewRow row, ModelTokenizer tokenizer)

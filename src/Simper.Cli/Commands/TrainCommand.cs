@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Simper.Checkpoints;
 using Simper.Objectives;
 using Simper.Training;
 
@@ -46,7 +47,7 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             var settings = parse.GetValue(recipe) is { } path ? TrainingRecipe.Load(path) : new TrainingSettings();
-            if (sft) settings.Method = TrainingSettings.SftMethod;
+            if (sft) settings.Method = TrainingMethod.Sft;
             foreach (var (setting, option) in settingOptions)
                 if (parse.GetValue(option) is { } text) settings.Set(setting.Name, text, "--" + setting.Name);
             foreach (var (hyperparameter, option) in hyperparameterOptions)
@@ -55,14 +56,14 @@ internal static class TrainCommand
             var resumeGiven = parse.GetResult(resume) is not null;
             var job = new TrainingJob
             {
-                ModelPath = parse.GetValue(model)!,
+                Model = ModelFolder.Open(parse.GetValue(model)!),
                 DataPath = parse.GetValue(data)!,
                 OutputPath = parse.GetValue(output)!,
                 Settings = settings,
                 Data = dataOptions.Read(parse),
                 EvalDataPath = parse.GetValue(evalData),
                 EvalSplit = parse.GetValue(evalSplit),
-                RefModelPath = parse.GetValue(refModel),
+                ReferenceModel = parse.GetValue(refModel) is { } refPath ? ModelFolder.Open(refPath) : null,
                 Overwrite = parse.GetValue(overwrite),
                 Resume = resumeGiven ? parse.GetValue(resume) ?? "latest" : null,
             };

@@ -12,9 +12,9 @@ using static TorchSharp.torch;
 namespace Simper.Bench;
 
 /// <summary>
-/// Times training steps of a preference method. A step is what the trainer does per optimizer step: forward and
-/// backward through the method's loss (its tensors freed before the update, as the trainer frees each micro-batch's),
-/// clip_grad_norm, AdamW step (through float32 master weights for bfloat16, as the trainer), zero_grad.
+/// Times training steps of a preference method. A step is the trainer's own <see cref="TrainingStep{TExample}"/>
+/// with one micro-batch: zero_grad, forward and backward through the method's loss (its tensors freed before the
+/// update), clip_grad_norm, AdamW step (through float32 master weights for bfloat16).
 /// <para>
 /// Memory and time are measured apart, because the C allocator setting that makes the resident set an honest memory
 /// measure also slows a step by a third (every large tensor then gets fresh pages from the kernel). The run starts
@@ -71,24 +71,26 @@ public static class TrainingBench
         var parameters = masters?.Parameters ?? trainable.Select(p => p.parameter).ToList();
         using var optimizer = new PyTorchAdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
         policy.train();
+        // The trainer's own step, one micro-batch per optimizer step.
+        var trainingStep = new TrainingStep<EncodedPair>(policy, loss, optimizer, parameters, masters, settings.MaxGradNorm);
 
         var losses = new List<double>();
         for (var step = 0; step < settings.Warmup; step++)
-            losses.Add(Step(policy, loss, batches[step], parameters, masters, optimizer, settings.MaxGradNorm));
+            losses.Add(trainingStep.Run([batches[step]]).Loss);
 
         var timed = batches.Skip(settings.Warmup).ToList();
         var largest = timed.MaxBy(b => BenchBatches.Tokens(b, PairPacking.Padded))!;
-        // The optimizer drops the gradients after each step. The measured pass starts with them allocated, so its
+        // A step drops the previous step's gradients before its backward pass. The measured pass starts with them allocated, so its
         // peak counts activations and the backward pass's temporaries, not the gradients' own storage, which grows
         // with the parameters rather than with the batch.
         AllocateGradients(trainable.Select(p => p.parameter).Concat(parameters));
         ProcessMemory.ReleaseFreedMemory();
         var rssBefore = ProcessMemory.Resident();
         ProcessMemory.ResetPeak();
-        ForwardBackward(policy, loss, largest, masters, optimizer);
+        ForwardBackward(trainingStep, largest, masters, optimizer);
         var peakRss = ProcessMemory.Peak();
         ProcessMemory.KeepFreedMemoryForReuse();
-        ForwardBackward(policy, loss, largest, masters, optimizer);
+        ForwardBackward(trainingStep, largest, masters, optimizer);
 
         // The matmul peak is measured before the first timed step and after each one, so that the steps and their
         // denominator see the same moments of the machine: a shared host's speed drifts by half over tens of seconds,
@@ -106,7 +108,7 @@ public static class TrainingBench
         foreach (var batch in timed)
         {
             var clock = Stopwatch.StartNew();
-            losses.Add(Step(policy, loss, batch, parameters, masters, optimizer, settings.MaxGradNorm));
+            losses.Add(trainingStep.Run([batch]).Loss);
             seconds.Add(clock.Elapsed.TotalSeconds);
             peaks.Add(probe.Measure(PeakRepeats));
             if (ownProbe is not null) ownPeaks.Add(ownProbe.Measure(PeakRepeats));
@@ -171,25 +173,10 @@ public static class TrainingBench
     private static IBatchLoss<EncodedPair> Loss(IPreferenceObjective objective, LlamaForCausalLM? reference, PairPacking packing, int padId) =>
         new PreferenceBatchLoss(objective, reference is null ? null : ReferenceLogProbs.FromModel(reference), padId, packing);
 
-    private static double Step(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
-        IReadOnlyList<TorchSharp.Modules.Parameter> parameters, MasterWeights? masters, optim.Optimizer optimizer, double maxGradNorm)
-    {
-        var value = Backward(policy, loss, batch);
-        using var updateScope = NewDisposeScope();
-        masters?.MoveGradients();
-        nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxGradNorm);
-        optimizer.step();
-        masters?.CopyToModel();
-        optimizer.zero_grad();
-        Kernels.StepGarbage.Collect();
-        return value;
-    }
-
     /// <summary>A step without the update: forward, backward and the gradients moved to the masters, then cleared.</summary>
-    private static void ForwardBackward(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch,
-        MasterWeights? masters, optim.Optimizer optimizer)
+    private static void ForwardBackward(TrainingStep<EncodedPair> step, IReadOnlyList<EncodedPair> batch, MasterWeights? masters, optim.Optimizer optimizer)
     {
-        Backward(policy, loss, batch);
+        step.Backward(batch);
         using var scope = NewDisposeScope();
         masters?.MoveGradients();
         optimizer.zero_grad();
@@ -202,15 +189,6 @@ public static class TrainingBench
         using var scope = NewDisposeScope();
         foreach (var parameter in parameters)
             if (parameter.grad is null) parameter.grad = zeros_like(parameter);
-    }
-
-    /// <summary>The loss's forward and backward pass; its graph and tensors are freed on return.</summary>
-    private static double Backward(LlamaForCausalLM policy, IBatchLoss<EncodedPair> loss, IReadOnlyList<EncodedPair> batch)
-    {
-        using var scope = NewDisposeScope();
-        var result = loss.Compute(policy, batch);
-        result.Loss.backward();
-        return result.Loss.to(ScalarType.Float64).item<double>();
     }
 
     /// <summary>float32 masters of a low-precision run, starting from the float32 weights the float32 run starts from.</summary>

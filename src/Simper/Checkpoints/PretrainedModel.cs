@@ -25,12 +25,18 @@ public static class PretrainedModel
     {
         if (!Directory.Exists(dir)) throw new SimperException($"{dir}: model folder not found");
         var config = ModelConfig.Load(Path.Combine(dir, ConfigFile));
+        return (Load(dir, config, dtype, device), config);
+    }
+
+    /// <summary>The weights of <paramref name="dir"/> into a model of the <paramref name="config"/> already read from it.</summary>
+    internal static LlamaForCausalLM Load(string dir, ModelConfig config, ScalarType dtype, Device device)
+    {
         var files = WeightFiles(dir);
         var model = new LlamaForCausalLM(config, device, dtype);
         try
         {
             LoadWeights(model, files);
-            return (model, config);
+            return model;
         }
         catch
         {

@@ -11,9 +11,9 @@ public static class AccuracyScoring
 {
     public static AccuracyEvaluator.Result ScoreModel(string modelDir, string promptsPath, int maxNewTokens)
     {
-        var (model, _) = PretrainedModel.Load(modelDir, torch.ScalarType.Float32, torch.CPU);
-        using (model)
-            return AccuracyEvaluator.Score(model, ModelText.Load(modelDir), DemoData.ReadPrompts(promptsPath), maxNewTokens);
+        var folder = ModelFolder.Open(modelDir);
+        using var model = folder.LoadModel();
+        return AccuracyEvaluator.Score(model, folder.Encoder(), DemoData.ReadPrompts(promptsPath), maxNewTokens);
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

@@ -14,7 +14,8 @@ namespace Simper.Generation;
 /// </summary>
 public sealed record GenerationJob
 {
-    public required string ModelPath { get; init; }
+    /// <summary>The model to generate with, opened once (<see cref="ModelFolder.Open"/>).</summary>
+    public required ModelFolder Model { get; init; }
     public required string DataPath { get; init; }
     public required string OutputPath { get; init; }
     public int Samples { get; init; } = 1;
@@ -29,10 +30,9 @@ public sealed record GenerationJob
     /// <summary>Generates and writes the rows; returns how many were written.</summary>
     public int Run(IProgress<int>? progress = null)
     {
-        var text = ModelText.Load(ModelPath);
+        var text = Model.Encoder();
         var rows = PromptRows.Read(DataPath, Data);
-        var (model, _) = PretrainedModel.Load(ModelPath, Dtype, Device ?? CPU);
-        using (model)
+        using (var model = Model.LoadModel(Dtype, Device ?? CPU))
         {
             var generator = new TextGenerator(model, text);
             var prompts = rows.Select(r => r.Messages is null ? generator.EncodeText(r.Text!) : generator.EncodeChat(r.Messages)).ToList();

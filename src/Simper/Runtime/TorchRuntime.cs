@@ -21,7 +21,7 @@ public static class TorchRuntime
                     $"--device {name}: CUDA is not available (this build uses TorchSharp-cpu; reference TorchSharp-cuda-linux for GPUs)");
             return new Device(lower);
         }
-        throw new SimperException($"--device {name}: expected one of {string.Join(", ", DeviceNames)}");
+        throw new SettingException($"«device» {name}: expected one of {string.Join(", ", DeviceNames)}");
     }
 
     public static ScalarType ParseDtype(string name) => name.Trim().ToLowerInvariant() switch
@@ -30,7 +30,7 @@ public static class TorchRuntime
         "bfloat16" or "bf16" => ScalarType.BFloat16,
         "float16" or "fp16" or "half" => ScalarType.Float16,
         "float64" or "fp64" or "double" => ScalarType.Float64,
-        _ => throw new SimperException($"--dtype {name}: expected one of {string.Join(", ", DtypeNames)}"),
+        _ => throw new SettingException($"«dtype» {name}: expected one of {string.Join(", ", DtypeNames)}"),
     };
 
     /// <summary>Hugging Face's name for a dtype, as written to config.json's torch_dtype.</summary>
@@ -46,7 +46,7 @@ public static class TorchRuntime
     /// <summary>Sets libtorch's intra-op threads; 0 keeps libtorch's default (one per core).</summary>
     public static void SetThreads(int threads)
     {
-        if (threads < 0) throw new SimperException($"--threads {threads}: expected 0 (all cores) or a positive count");
+        if (threads < 0) throw new SettingException($"«threads» {threads}: expected 0 (all cores) or a positive count");
         if (threads > 0) torch.set_num_threads(threads);
     }
 }

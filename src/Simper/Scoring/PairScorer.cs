@@ -32,7 +32,7 @@ public static class PairScorer
     public static PairScores Score(LlamaForCausalLM model, IReadOnlyList<EncodedPair> pairs, int batchSize, int padId,
         IProgress<int>? progress = null)
     {
-        if (batchSize < 1) throw new SimperException($"--batch-size {batchSize}: expected at least 1");
+        if (batchSize < 1) throw new SettingException($"«batch_size» {batchSize}: expected at least 1");
         var chosen = new double[pairs.Count];
         var rejected = new double[pairs.Count];
         model.eval();

@@ -20,10 +20,10 @@ public static class Perplexity
         IProgress<long>? progress = null)
     {
         if (ids.Count < 2) throw new SimperException($"the text has {ids.Count} token(s); perplexity needs at least 2");
-        if (maxLength < 2) throw new SimperException($"--max-length {maxLength}: expected at least 2");
+        if (maxLength < 2) throw new SettingException($"«max_length» {maxLength}: expected at least 2");
         if (maxLength > model.Config.MaxPositionEmbeddings)
-            throw new SimperException($"--max-length {maxLength}: the model's max_position_embeddings is {model.Config.MaxPositionEmbeddings}");
-        if (stride < 1 || stride > maxLength) throw new SimperException($"--stride {stride}: expected a number from 1 to --max-length ({maxLength})");
+            throw new SettingException($"«max_length» {maxLength}: the model's max_position_embeddings is {model.Config.MaxPositionEmbeddings}");
+        if (stride < 1 || stride > maxLength) throw new SettingException($"«stride» {stride}: expected a number from 1 to «max_length» ({maxLength})");
 
         model.eval();
         using var noGrad = torch.no_grad();

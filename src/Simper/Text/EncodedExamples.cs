@@ -30,7 +30,38 @@ public sealed class EncodingReport
     public int Dropped { get; internal set; }
     public List<string> DroppedRows { get; } = [];
 
-    public override string ToString() =>
-        $"{Examples} examples; {PromptsTruncated} prompts and {ResponsesTruncated} responses truncated; {Dropped} dropped (no room for a response)" +
+    /// <summary>Rows encoded, and those whose chat template moved the last user message into the response.</summary>
+    public int Rows { get; private set; }
+    public int QuestionsInResponse { get; private set; }
+    private (RowSource Source, MovedQuestion Moved)? _movedExample;
+    private static readonly System.Text.Json.JsonSerializerOptions QuoteJson =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    internal void CountRow(RowSource source, MovedQuestion? moved)
+    {
+        Rows++;
+        if (moved is null) return;
+        QuestionsInResponse++;
+        _movedExample ??= (source, moved);
+    }
+
+    /// <summary>One warning naming the count and the first such row, or null when no row was affected.</summary>
+    public string? MovedQuestionWarning()
+    {
+        if (_movedExample is not var (source, moved)) return null;
+        static string Quote(string text) => System.Text.Json.JsonSerializer.Serialize(text.Length <= 200 ? text : text[..200] + "…", QuoteJson);
+        return $"warning: in {QuestionsInResponse} of {Rows} rows the chat template renders the prompt alone differently " +
+               $"from the same prompt inside the whole conversation, so the last user message falls in the response " +
+               $"(where SimPER and SimPO average log-probs over it). First at {source}: the prompt alone renders " +
+               $"{Quote(moved.PromptAlone)}, the conversation {Quote(moved.Conversation)}; they share only " +
+               $"{Quote(moved.Conversation[..moved.Shared])}. Choose another chat template (tokenizer_config.json " +
+               $"\"chat_template\") to train on the right prompt/response boundary.";
+    }
+
+    public override string ToString() => $"{Examples} examples; {Changes()}";
+
+    /// <summary>What truncation did, without the count of examples read.</summary>
+    public string Changes() =>
+        $"{PromptsTruncated} prompts and {ResponsesTruncated} responses truncated; {Dropped} dropped (no room for a response)" +
         (DroppedRows.Count > 0 ? $", first at {DroppedRows[0]}" : "");
 }

@@ -17,13 +17,16 @@ public sealed record PreviewSegment(string Name, int[] Ids, int UntruncatedLengt
 /// </summary>
 public sealed record PreviewRow(RowSource Source, IReadOnlyList<PreviewSegment> Segments, bool Dropped, bool? Desirable = null);
 
-/// <summary>Encodes examples as training does, once without and once with truncation, to show what truncation cuts.</summary>
+/// <summary>
+/// Encodes examples as training does, once without and once with truncation, to show what truncation cuts; the
+/// untruncated encodings are counted in <c>report</c> when one is given.
+/// </summary>
 public static class EncodingPreview
 {
-    public static IReadOnlyList<PreviewRow> Pairs(IEnumerable<PreferenceExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation) =>
+    public static IReadOnlyList<PreviewRow> Pairs(IEnumerable<PreferenceExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation, EncodingReport? report = null) =>
         examples.Select(example =>
         {
-            var whole = new ExampleEncoder(encoder, TruncationOptions.None).EncodePairs([example])[0];
+            var whole = new ExampleEncoder(encoder, TruncationOptions.None) { Report = report ?? new() }.EncodePairs([example])[0];
             var cut = new ExampleEncoder(encoder, truncation).EncodePairs([example]).FirstOrDefault();
             var shown = cut ?? whole;
             return new PreviewRow(example.Source,
@@ -34,10 +37,10 @@ public static class EncodingPreview
             ], Dropped: cut is null);
         }).ToList();
 
-    public static IReadOnlyList<PreviewRow> Unpaired(IEnumerable<UnpairedExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation) =>
+    public static IReadOnlyList<PreviewRow> Unpaired(IEnumerable<UnpairedExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation, EncodingReport? report = null) =>
         examples.Select(example =>
         {
-            var whole = new ExampleEncoder(encoder, TruncationOptions.None).EncodeUnpaired([example])[0];
+            var whole = new ExampleEncoder(encoder, TruncationOptions.None) { Report = report ?? new() }.EncodeUnpaired([example])[0];
             var cut = new ExampleEncoder(encoder, truncation).EncodeUnpaired([example]).FirstOrDefault();
             var shown = cut ?? whole;
             return new PreviewRow(example.Source,
@@ -47,10 +50,10 @@ public static class EncodingPreview
             ], Dropped: cut is null, example.Desirable);
         }).ToList();
 
-    public static IReadOnlyList<PreviewRow> Sft(IEnumerable<SftExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation) =>
+    public static IReadOnlyList<PreviewRow> Sft(IEnumerable<SftExample> examples, PromptResponseEncoder encoder, TruncationOptions truncation, EncodingReport? report = null) =>
         examples.Select(example =>
         {
-            var whole = new ExampleEncoder(encoder, TruncationOptions.None).EncodeSft([example])[0];
+            var whole = new ExampleEncoder(encoder, TruncationOptions.None) { Report = report ?? new() }.EncodeSft([example])[0];
             var cut = new ExampleEncoder(encoder, truncation).EncodeSft([example]).FirstOrDefault();
             var shown = cut ?? whole;
             return new PreviewRow(example.Source,

@@ -9,7 +9,8 @@ namespace Simper.Text;
 /// </summary>
 public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOptions truncation)
 {
-    public EncodingReport Report { get; } = new();
+    /// <summary>What encoding did; encoders may share one to count a dataset encoded in parts.</summary>
+    public EncodingReport Report { get; init; } = new();
 
     /// <summary>
     /// The model's vocab_size, when known: a token id at or beyond it (only pre-tokenized rows can hold one) is an
@@ -19,17 +20,37 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedPair> EncodePairs(IEnumerable<PreferenceExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => (Chosen: Encode(e.Prompt, e.Chosen, e.Source), Rejected: Encode(e.Prompt, e.Rejected, e.Source)));
         var encoded = new List<EncodedPair>();
-        foreach (var example in examples)
+        foreach (var (example, (chosenTurn, rejectedTurn)) in rows.Zip(turns))
         {
-            var (shared, chosen, rejected) = SharePrompt(Encode(example.Prompt, example.Chosen, example.Source),
-                Encode(example.Prompt, example.Rejected, example.Source));
+            Report.Examples++; // a pair counts once, though each of its responses is encoded
+            Report.CountRow(example.Source, chosenTurn.Moved ?? rejectedTurn.Moved);
+            var (shared, chosen, rejected) = SharePrompt(chosenTurn, rejectedTurn);
             var prompt = TruncatePrompt(shared);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedPair(prompt, TruncateResponse(prompt, chosen), TruncateResponse(prompt, rejected),
                 example.RefChosenLogps, example.RefRejectedLogps, example.Source));
         }
         return encoded;
+    }
+
+    /// <summary>
+    /// Encodes every row on all cores. Each row is encoded alone, so the results are those of encoding the rows one
+    /// after another; when rows fail, the first failing row's error is thrown, as a sequential pass would.
+    /// </summary>
+    private static T[] EncodeRows<TRow, T>(List<TRow> rows, Func<TRow, T> encode)
+    {
+        var results = new T[rows.Count];
+        var errors = new Exception?[rows.Count];
+        Parallel.For(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            try { results[i] = encode(rows[i]); }
+            catch (Exception e) { errors[i] = e; }
+        });
+        if (errors.FirstOrDefault(e => e != null) is { } first) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        return results;
     }
 
     // Both responses must follow the same prompt tokens. Tokenizing each whole conversation can end the prompt one
@@ -43,10 +64,13 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedCompletion> EncodeUnpaired(IEnumerable<UnpairedExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => Encode(e.Prompt, e.Completion, e.Source));
         var encoded = new List<EncodedCompletion>();
-        foreach (var example in examples)
+        foreach (var (example, turn) in rows.Zip(turns))
         {
-            var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.Examples++;
+            Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedCompletion(prompt, TruncateResponse(prompt, turn.Response), example.Desirable, example.Source));
@@ -56,10 +80,13 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     public IReadOnlyList<EncodedSft> EncodeSft(IEnumerable<SftExample> examples)
     {
+        var rows = examples.ToList();
+        var turns = EncodeRows(rows, e => Encode(e.Prompt, e.Completion, e.Source));
         var encoded = new List<EncodedSft>();
-        foreach (var example in examples)
+        foreach (var (example, turn) in rows.Zip(turns))
         {
-            var turn = Encode(example.Prompt, example.Completion, example.Source);
+            Report.Examples++;
+            Report.CountRow(example.Source, turn.Moved);
             var prompt = TruncatePrompt(turn.Prompt);
             if (!Fits(prompt, example.Source)) continue;
             encoded.Add(new EncodedSft(prompt, TruncateResponse(prompt, turn.Response), example.Source));
@@ -69,7 +96,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
 
     private EncodedTurn Encode(Prompt prompt, Completion completion)
     {
-        Report.Examples++;
         return (prompt.Kind, completion.Kind) switch
         {
             (SegmentKind.TokenIds, SegmentKind.TokenIds) => new EncodedTurn(prompt.TokenIds!, completion.TokenIds!),
@@ -82,7 +108,6 @@ public sealed class ExampleEncoder(PromptResponseEncoder? encoder, TruncationOpt
     // Language-modelling SFT: the whole text or conversation is the response; a plain text gets BOS in front.
     private EncodedTurn EncodeWhole(Completion completion)
     {
-        Report.Examples++;
         return completion.Kind switch
         {
             SegmentKind.TokenIds => new EncodedTurn([], completion.TokenIds!),

@@ -1,12 +1,21 @@
 using Simper.Checkpoints;
-using Simper.Models;
 using Simper.Templates;
 using Simper.Tokenization;
 
 namespace Simper.Text;
 
-/// <summary>Token ids of a prompt and of the response that follows it; the model sees them concatenated.</summary>
-public sealed record EncodedTurn(int[] Prompt, int[] Response);
+/// <summary>
+/// Token ids of a prompt and of the response that follows it; the model sees them concatenated. <see cref="Moved"/>
+/// is set when the chat template moved the last user message out of the prompt and into the response.
+/// </summary>
+public sealed record EncodedTurn(int[] Prompt, int[] Response, MovedQuestion? Moved = null);
+
+/// <summary>
+/// A conversation whose prompt the chat template renders differently alone (<see cref="PromptAlone"/>) than inside the
+/// whole conversation (<see cref="Conversation"/>), such that the two share only <see cref="Shared"/> characters and
+/// the last user message falls after them, in the response.
+/// </summary>
+public sealed record MovedQuestion(string PromptAlone, string Conversation, int Shared);
 
 /// <summary>
 /// Turns a prompt and a response, as plain text or as chat messages, into token ids the way the model's own files
@@ -51,16 +60,31 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
         // Some templates render the prompt differently alone than inside the whole conversation (DeepSeek-R1 opens
         // a <think> block in its generation prompt; Mistral moves the system message to the last user turn). As TRL
         // does, the prompt is then the longest common prefix of the two renderings.
-        var promptText = Template.Render(prompt, addGenerationPrompt: true, TemplateArguments);
+        var promptAlone = Template.Render(prompt, addGenerationPrompt: true, TemplateArguments);
         var wholeText = Template.Render([.. prompt, .. response], addGenerationPrompt: false, TemplateArguments);
         int common = 0;
-        while (common < promptText.Length && common < wholeText.Length && promptText[common] == wholeText[common]) common++;
-        promptText = promptText[..common];
+        while (common < promptAlone.Length && common < wholeText.Length && promptAlone[common] == wholeText[common]) common++;
+        var promptText = promptAlone[..common];
         var whole = Tokenizer.Encode(wholeText, addSpecialTokens: false);
         var promptIds = Tokenizer.Encode(promptText, addSpecialTokens: false);
         int split = 0;
         while (split < promptIds.Count && split < whole.Count && promptIds[split] == whole[split]) split++;
-        return new EncodedTurn([.. whole.Take(split)], [.. whole.Skip(split)]);
+        return new EncodedTurn([.. whole.Take(split)], [.. whole.Skip(split)],
+            QuestionLeftPrompt(prompt, promptAlone, wholeText, common));
+    }
+
+    /// <summary>
+    /// Whether the shared prefix ends before the last user message: then the question is trained on as response,
+    /// which mean log-prob methods (SimPER, SimPO) average over. A template that merely opens the assistant turn
+    /// differently (DeepSeek-R1's "&lt;think&gt;") keeps the question in the prompt and is not flagged.
+    /// </summary>
+    private static MovedQuestion? QuestionLeftPrompt(IReadOnlyList<ChatMessage> prompt, string promptAlone, string wholeText, int common)
+    {
+        if (common == promptAlone.Length) return null;
+        var question = prompt.LastOrDefault(m => m.Role == "user")?.Content.Trim();
+        if (string.IsNullOrEmpty(question)) return null;
+        int Count(string text) => (text.Length - text.Replace(question, "", StringComparison.Ordinal).Length) / question.Length;
+        return Count(wholeText[..common]) < Count(promptAlone) ? new MovedQuestion(promptAlone, wholeText, common) : null;
     }
 
     /// <summary>A conversation to answer: the chat template with its generation prompt, or plain text.</summary>
@@ -73,38 +97,16 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
         string.Concat(messages.Select(m => m.Content));
 }
 
-/// <summary>Reads the tokenizer and chat template that a model folder carries.</summary>
+/// <summary>The prompt/response encoder of a model folder.</summary>
 public static class ModelText
 {
-    private static readonly string[] TokenizerFiles = ["tokenizer.json", "vocab.json", "tokenizer.model"];
-
-    /// <summary>True when the folder has tokenizer files (a model used only with pre-tokenized data may have none).</summary>
-    public static bool HasTokenizer(string modelDir) => TokenizerFiles.Any(f => File.Exists(Path.Combine(modelDir, f)));
-
-    /// <summary>The folder's tokenizer with its chat template (none when tokenizer_config.json has no chat_template).</summary>
-    public static PromptResponseEncoder Load(string modelDir)
-    {
-        var tokenizer = ModelTokenizer.FromFolder(modelDir);
-        CheckFitsModel(tokenizer, modelDir);
-        var template = tokenizer.ChatTemplate is { } source ? new ChatTemplate(source, tokenizer.BosToken, tokenizer.EosToken) : null;
-        return new PromptResponseEncoder(tokenizer, template);
-    }
-
-    /// <summary>
-    /// A token id at or beyond the model's vocab_size would index past its embedding matrix mid-run, so a tokenizer
-    /// that can produce one is refused when the folder is read.
-    /// </summary>
-    private static void CheckFitsModel(ModelTokenizer tokenizer, string modelDir)
-    {
-        var configPath = Path.Combine(modelDir, PretrainedModel.ConfigFile);
-        if (!File.Exists(configPath)) return;
-        int modelVocab = ModelConfig.Load(configPath).VocabSize;
-        int tokenizerVocab = Math.Max(tokenizer.VocabSize, tokenizer.AddedTokens.Keys.DefaultIfEmpty(-1).Max() + 1);
-        if (tokenizerVocab > modelVocab)
-            throw new SimperException(
-                $"{modelDir}: the tokenizer has {tokenizerVocab} token ids but config.json vocab_size is {modelVocab}; expected a tokenizer vocabulary of at most vocab_size");
-    }
+    /// <summary>The folder's tokenizer with its chat template; a one-line error when it has no tokenizer.</summary>
+    public static PromptResponseEncoder Encoder(this ModelFolder folder) => new(folder.RequireTokenizer(), folder.Template);
 
     /// <summary>The folder's encoder, or null when it has no tokenizer files.</summary>
-    public static PromptResponseEncoder? TryLoad(string modelDir) => HasTokenizer(modelDir) ? Load(modelDir) : null;
+    public static PromptResponseEncoder? TryEncoder(this ModelFolder folder) =>
+        folder.Tokenizer is { } tokenizer ? new PromptResponseEncoder(tokenizer, folder.Template) : null;
+
+    /// <summary>Opens <paramref name="modelDir"/> for its tokenizer and chat template alone.</summary>
+    public static PromptResponseEncoder Load(string modelDir) => ModelFolder.Open(modelDir).Encoder();
 }

@@ -1,37 +1,31 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace Simper.Tokenization;
 
 /// <summary>
-/// Byte-level BPE (GPT-2, Llama-3, Qwen2): regex pre-tokenization, bytes mapped to printable characters, BPE merges.
-/// All of it is Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>; this class adds the ByteLevel pre-tokenizer's
-/// add_prefix_space and the NFC normalizer some models declare.
+/// GPT-2's byte-level BPE from vocab.json + merges.txt: GPT-2's regex pre-tokenization, bytes mapped to printable
+/// characters, BPE merges, all of it Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>. (A tokenizer.json goes to
+/// Hugging Face's own library instead.)
 /// </summary>
 internal sealed class ByteLevelBpeModel : ITokenModel
 {
-    /// <summary>GPT-2's pre-tokenizer pattern, used by a ByteLevel pre-tokenizer with use_regex.</summary>
+    /// <summary>GPT-2's pre-tokenizer pattern.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly BpeTokenizer _bpe;
-    private readonly bool _addPrefixSpace;
-    private readonly bool _nfc;
     private readonly Dictionary<int, string> _tokens = [];
 
-    public ByteLevelBpeModel(IReadOnlyDictionary<string, int> vocab, IEnumerable<string> merges, string pattern,
-        bool addPrefixSpace, bool nfc)
+    public ByteLevelBpeModel(IReadOnlyDictionary<string, int> vocab, IEnumerable<string> merges)
     {
         _bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
             Merges = merges,
             ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), null),
+            PreTokenizer = new RegexPreTokenizer(new Regex(Gpt2Pattern, RegexOptions.Compiled), null),
         });
         foreach (var (token, id) in vocab) _tokens.TryAdd(id, token);
         Count = vocab.Count;
-        _addPrefixSpace = addPrefixSpace;
-        _nfc = nfc;
     }
 
     public int Count { get; }
@@ -40,8 +34,6 @@ internal sealed class ByteLevelBpeModel : ITokenModel
     public void Encode(string text, bool atStart, List<int> ids)
     {
         if (text.Length == 0) return;
-        if (_nfc) text = text.Normalize(NormalizationForm.FormC);
-        if (_addPrefixSpace && text[0] != ' ') text = " " + text;
         ids.AddRange(_bpe.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false));
     }
 

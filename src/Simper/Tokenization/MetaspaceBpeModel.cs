@@ -19,7 +19,7 @@ internal sealed class MetaspaceBpeModel : ITokenModel
     private readonly int[]? _byteIds;
     private readonly int?[] _byteOfId;
     private readonly int? _unkId;
-    private readonly MetaspacePrepend _prepend;
+    private readonly bool _addDummyPrefix;
     private readonly bool _removeExtraWhitespaces;
     private readonly bool[] _knownBmp = new bool[char.MaxValue + 1];
     private readonly HashSet<int> _knownAstral = [];
@@ -29,7 +29,7 @@ internal sealed class MetaspaceBpeModel : ITokenModel
     /// <param name="merges">"left right" pairs in priority order.</param>
     /// <param name="byteFallback">Encode unknown characters as their UTF-8 bytes (&lt;0xNN&gt; tokens).</param>
     public MetaspaceBpeModel(IReadOnlyDictionary<string, int> vocab, IEnumerable<string> merges, string? unkToken,
-        bool byteFallback, MetaspacePrepend prepend, bool removeExtraWhitespaces, Func<Tokenizer>? reference = null)
+        bool byteFallback, bool addDummyPrefix, bool removeExtraWhitespaces, Func<Tokenizer>? reference = null)
     {
         _vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
         _tokens = new string[vocab.Values.Max() + 1];
@@ -46,7 +46,7 @@ internal sealed class MetaspaceBpeModel : ITokenModel
             }
         }
         _unkId = unkToken != null && vocab.TryGetValue(unkToken, out var unk) ? unk : null;
-        _prepend = prepend;
+        _addDummyPrefix = addDummyPrefix;
         _removeExtraWhitespaces = removeExtraWhitespaces;
         foreach (var token in vocab.Keys)
         {
@@ -82,7 +82,7 @@ internal sealed class MetaspaceBpeModel : ITokenModel
     {
         if (_removeExtraWhitespaces) text = CollapseSpaces(text);
         if (text.Length == 0) return;
-        bool prepend = _prepend == MetaspacePrepend.Always || (_prepend == MetaspacePrepend.First && atStart);
+        bool prepend = _addDummyPrefix;
         var normalized = (prepend ? Meta + text : text).Replace(' ', Meta);
 
         int runStart = 0;
@@ -136,7 +136,7 @@ internal sealed class MetaspaceBpeModel : ITokenModel
         }
         FlushBytes(pendingBytes, text);
         // The decoder strips the one space the encoder prepended (Hugging Face's Strip decoder, SentencePiece's decode).
-        if (atStart && _prepend != MetaspacePrepend.Never && text.Length > 0 && text[0] == ' ') text.Remove(0, 1);
+        if (atStart && _addDummyPrefix && text.Length > 0 && text[0] == ' ') text.Remove(0, 1);
         return text.ToString();
     }
 

@@ -4,20 +4,24 @@ using System.Text.Json;
 namespace Simper.Tokenization;
 
 /// <summary>
-/// A model's tokenizer read from its folder as Hugging Face reads it: <c>tokenizer.json</c>, or <c>vocab.json</c> +
-/// <c>merges.txt</c>, or a SentencePiece <c>tokenizer.model</c>, configured by <c>tokenizer_config.json</c>.
+/// A model's tokenizer read from its folder as Hugging Face reads it: <c>tokenizer.json</c> (encoded by Hugging Face's
+/// own tokenizers library), or <c>vocab.json</c> + <c>merges.txt</c>, or a SentencePiece <c>tokenizer.model</c>
+/// (assembled here on Microsoft.ML.Tokenizers), configured by <c>tokenizer_config.json</c>.
 /// </summary>
 public sealed class ModelTokenizer
 {
-    private readonly ITokenModel _model;
-    private readonly AddedTokenSplitter _splitter;
+    private readonly ITokenVocabulary _vocabulary;
+    private readonly ITokenModel? _model;            // vocab.json + merges.txt, tokenizer.model: assembled here
+    private readonly AddedTokenSplitter? _splitter;
+    private readonly HuggingFaceTokenizer? _library;  // tokenizer.json: Hugging Face's own library
     private readonly Dictionary<int, AddedToken> _addedById = [];
     private readonly Dictionary<string, int> _addedByContent = new(StringComparer.Ordinal);
     private readonly bool _cleanUpSpaces;
 
-    private ModelTokenizer(ITokenModel model, IEnumerable<AddedToken> addedTokens, TokenizerConfig config, Defaults defaults)
+    private ModelTokenizer(ITokenVocabulary vocabulary, IEnumerable<AddedToken> addedTokens, TokenizerConfig config,
+        Defaults defaults, Func<IReadOnlyCollection<AddedToken>, HuggingFaceTokenizer>? library = null)
     {
-        _model = model;
+        _vocabulary = vocabulary;
         foreach (var t in addedTokens.Concat(config.AddedTokens))
         {
             if (_addedById.TryAdd(t.Id, t)) _addedByContent.TryAdd(t.Content, t.Id);
@@ -36,14 +40,19 @@ public sealed class ModelTokenizer
                 _addedByContent[token] = i;
             }
         }
-        _splitter = new AddedTokenSplitter(_addedById.Values);
+        if (library != null) _library = library(_addedById.Values);
+        else
+        {
+            _model = (ITokenModel)vocabulary;
+            _splitter = new AddedTokenSplitter(_addedById.Values);
+        }
 
         AddBosToken = config.AddBosToken ?? defaults.AddBos;
         AddEosToken = config.AddEosToken ?? defaults.AddEos;
         ChatTemplate = config.ChatTemplate;
         ModelMaxLength = config.ModelMaxLength;
         _cleanUpSpaces = config.CleanUpTokenizationSpaces;
-        VocabSize = model.Count + _addedById.Keys.Count(id => id >= model.Count);
+        VocabSize = vocabulary.Count + _addedById.Keys.Count(id => id >= vocabulary.Count);
     }
 
     /// <summary>Special tokens and BOS/EOS behaviour of the tokenizer class when tokenizer_config.json is silent.</summary>
@@ -63,7 +72,8 @@ public sealed class ModelTokenizer
             // LlamaTokenizerFast rebuilds the post-processor from add_bos_token (default true); other classes keep the file's.
             var defaults = new Defaults(file.TemplateBos, file.TemplateEos, null, null,
                 llamaClass || file.TemplateBos != null, !llamaClass && file.TemplateEos != null);
-            return new ModelTokenizer(file.Model, file.AddedTokens, config, defaults);
+            return new ModelTokenizer(file.Vocabulary, file.AddedTokens, config, defaults,
+                added => new HuggingFaceTokenizer(json, file.Root, added));
         }
 
         string vocabFile = Path.Combine(dir, "vocab.json"), mergesFile = Path.Combine(dir, "merges.txt");
@@ -93,7 +103,7 @@ public sealed class ModelTokenizer
         var merges = File.ReadLines(mergesFile).Where(l => l.Length > 0 && !l.StartsWith("#version", StringComparison.Ordinal)).ToList();
         int bad = merges.FindIndex(l => l.Split(' ').Length != 2);
         if (bad >= 0) throw new SimperException($"{mergesFile}: merge '{merges[bad]}' is not two tokens separated by one space.");
-        return new ByteLevelBpeModel(vocab, merges, ByteLevelBpeModel.Gpt2Pattern, addPrefixSpace: false, nfc: false);
+        return new ByteLevelBpeModel(vocab, merges);
     }
 
     private (string? Token, int? Id) ResolveSpecial(TokenizerConfig config, string key, string? fallback)
@@ -132,10 +142,11 @@ public sealed class ModelTokenizer
     {
         var ids = new List<int>(text.Length / 3 + 2);
         if (addSpecialTokens && AddBosToken && BosTokenId is int bos) ids.Add(bos);
-        foreach (var (start, length, token) in _splitter.Split(text))
+        if (_library != null) _library.Encode(text, ids);
+        else foreach (var (start, length, token) in _splitter!.Split(text))
         {
             if (token != null) ids.Add(token.Id);
-            else _model.Encode(length == text.Length ? text : text.Substring(start, length), start == 0, ids);
+            else _model!.Encode(length == text.Length ? text : text.Substring(start, length), start == 0, ids);
         }
         if (addSpecialTokens && AddEosToken && EosTokenId is int eos) ids.Add(eos);
         return ids;
@@ -144,6 +155,11 @@ public sealed class ModelTokenizer
     /// <summary>The text of <paramref name="ids"/>, as Hugging Face's decode gives it.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
+        if (_library != null)
+        {
+            var decoded = _library.Decode(ids, skipSpecialTokens);
+            return _cleanUpSpaces ? CleanUpTokenizationSpaces(decoded) : decoded;
+        }
         var text = new StringBuilder();
         var run = new List<int>();
         bool atStart = true;
@@ -161,18 +177,31 @@ public sealed class ModelTokenizer
         void Flush()
         {
             if (run.Count == 0) return;
-            text.Append(_model.Decode(run, atStart));
+            text.Append(_model!.Decode(run, atStart));
             atStart = false;
             run.Clear();
         }
     }
 
-    public int? TokenToId(string token) => _addedByContent.TryGetValue(token, out var id) ? id : _model.TokenToId(token);
+    public int? TokenToId(string token) => _addedByContent.TryGetValue(token, out var id) ? id : _vocabulary.TokenToId(token);
 
-    public string? IdToToken(int id) => _addedById.TryGetValue(id, out var t) ? t.Content : _model.IdToToken(id);
+    public string? IdToToken(int id) => _addedById.TryGetValue(id, out var t) ? t.Content : _vocabulary.IdToToken(id);
 
-    /// <summary>The Microsoft.ML.Tokenizers tokenizer doing the model's work, alone.</summary>
-    internal Microsoft.ML.Tokenizers.Tokenizer ReferenceTokenizer => _model.Reference;
+    /// <summary>The Microsoft.ML.Tokenizers tokenizer doing the model's work alone; null for a tokenizer.json.</summary>
+    internal Microsoft.ML.Tokenizers.Tokenizer? ReferenceTokenizer => _model?.Reference;
+
+    /// <summary>
+    /// Token ids of each text, encoded on all cores in parallel (each text alone, so the result is exactly that of
+    /// <see cref="Encode"/> on it), in the order given.
+    /// </summary>
+    public IReadOnlyList<int>[] EncodeBatch(IReadOnlyList<string> texts, bool addSpecialTokens = true)
+    {
+        var result = new IReadOnlyList<int>[texts.Count];
+        // No more threads than cores: each busy thread of a tokenizer.json holds a native tokenizer of its own.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For(0, texts.Count, options, i => result[i] = Encode(texts[i], addSpecialTokens));
+        return result;
+    }
 
     /// <summary>Hugging Face's clean_up_tokenization: drops the space tokenizers put before punctuation and contractions.</summary>
     private static string CleanUpTokenizationSpaces(string text) => text

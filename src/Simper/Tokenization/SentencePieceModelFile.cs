@@ -58,7 +58,7 @@ internal static class SentencePieceModelFile
         string? PieceAt(int id) => id >= 0 && id < pieces.Count ? pieces[id].Text : null;
 
         var model = new MetaspaceBpeModel(vocab, Merges(pieces, vocab), PieceAt(unkId), byteFallback,
-            addDummyPrefix ? MetaspacePrepend.Always : MetaspacePrepend.Never, removeExtraWhitespaces,
+            addDummyPrefix, removeExtraWhitespaces,
             () => SentencePieceTokenizer.Create(File.OpenRead(path), false, false));
         return new Loaded(model, added, PieceAt(bosId), PieceAt(eosId), PieceAt(unkId), PieceAt(padId));
 

@@ -29,12 +29,12 @@ public sealed class RunFolder
     public static RunFolder Open(string path, bool overwrite, bool resume)
     {
         var full = System.IO.Path.GetFullPath(path);
-        if (System.IO.File.Exists(full)) throw new SimperException($"--output {path}: is a file, expected a folder");
+        if (System.IO.File.Exists(full)) throw new SettingException($"«output» {path}: is a file, expected a folder");
         var holdsRun = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any();
         if (holdsRun && !resume)
         {
             if (!overwrite)
-                throw new SimperException($"--output {path}: already holds files of another run; use --overwrite to replace them or --resume to continue it");
+                throw new SettingException($"«output» {path}: already holds files of another run; use «overwrite» to replace them or «resume» to continue it");
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
                 if (Directory.Exists(entry)) Directory.Delete(entry, true); else System.IO.File.Delete(entry);
         }
@@ -47,7 +47,7 @@ public sealed class RunFolder
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new SimperException($"--output {path}: not writable ({e.Message})", e);
+            throw new SettingException($"«output» {path}: not writable ({e.Message})", e);
         }
         if (resume) RemoveLeftovers(full);
         return new RunFolder(full);
@@ -70,10 +70,10 @@ public sealed class RunFolder
     {
         if (string.IsNullOrEmpty(which) || which == "latest")
             return Checkpoints().LastOrDefault().Path
-                   ?? throw new SimperException($"--resume: {Path} holds no checkpoint-N folder to resume from");
+                   ?? throw new SettingException($"«resume»: {Path} holds no checkpoint-N folder to resume from");
         var candidate = Directory.Exists(which) ? which : File(which);
         if (!System.IO.File.Exists(System.IO.Path.Combine(candidate, TrainerState.FileName)))
-            throw new SimperException($"--resume {which}: not a checkpoint folder (no {TrainerState.FileName})");
+            throw new SettingException($"«resume» {which}: not a checkpoint folder (no {TrainerState.FileName})");
         return System.IO.Path.GetFullPath(candidate);
     }
 

@@ -77,36 +77,18 @@ public sealed class Trainer<TExample>(
 
         using var metrics = new MetricsLog(run.Path);
         var reporter = new ProgressReporter(progress, totalSteps);
+        var trainingStep = new TrainingStep<TExample>(model, loss, optimizer, parameters, masters, settings.MaxGradNorm);
         model.train();
         while (step < totalSteps)
         {
             cancel.ThrowIfCancellationRequested();
             var stepClock = Stopwatch.StartNew();
             double learningRate = schedule.Apply(optimizer, step);
-            optimizer.zero_grad();
-            var stepMetrics = new MetricsWindow();
-            long tokens = 0;
-            foreach (var indices in plan.MicroBatches(step))
-            {
-                using var scope = NewDisposeScope();
-                var result = loss.Compute(model, indices.Select(i => train[i]).ToList());
-                (result.Loss / settings.GradientAccumulationSteps).backward();
-                stepMetrics.Add(result.Metrics, result.Loss.item<float>());
-                tokens += result.Tokens;
-            }
-            masters?.MoveGradients();
-            double gradNorm = ClipGradients(parameters);
-            var averaged = stepMetrics.Mean();
-            bool finite = double.IsFinite(averaged[MetricNames.Loss]) && double.IsFinite(gradNorm);
-            if (finite)
-            {
-                optimizer.step();
-                masters?.CopyToModel();
-                nonFiniteInRow = 0;
-            }
+            var outcome = trainingStep.Run(plan.MicroBatches(step).Select(indices => (IReadOnlyList<TExample>)indices.Select(i => train[i]).ToList()).ToList());
+            var (averaged, gradNorm, tokens) = (outcome.Metrics, outcome.GradNorm, outcome.Tokens);
+            if (outcome.Applied) nonFiniteInRow = 0;
             else
             {
-                optimizer.zero_grad();
                 skipped++;
                 if (++nonFiniteInRow >= MaxConsecutiveNonFinite)
                     throw new SimperException(
@@ -114,7 +96,6 @@ public sealed class Trainer<TExample>(
                         (run.Checkpoints() is [.., var kept] ? $"the last good checkpoint is {kept.Path}" : $"no checkpoint had been saved in {run.Path}"));
             }
             step++;
-            Kernels.StepGarbage.Collect();
             averaged[MetricNames.GradNorm] = gradNorm;
             averaged[MetricNames.LearningRate] = learningRate;
             averaged["skipped_steps"] = skipped;
@@ -130,14 +111,16 @@ public sealed class Trainer<TExample>(
             if (eval is { Count: > 0 } && settings.EvalSteps > 0 && step % settings.EvalSteps == 0 && step != totalSteps)
                 metrics.LogEvaluation(step, epoch, Evaluate(eval));
             // A checkpoint taken amid non-finite steps is not a good one to return to; the previous one is kept.
-            if (settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
+            if (settings.SavesCheckpoints && settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
                 SaveCheckpoint(step, epoch, optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
         }
         progress.Finish();
 
         var final = eval is { Count: > 0 } ? Evaluate(eval) : new Dictionary<string, double>();
         if (final.Count > 0) metrics.LogEvaluation(step, plan.EpochAt(step), final);
-        SaveCheckpoint(step, plan.EpochAt(step), optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
+        // save-strategy no ends the run with the final model alone: nothing to resume from, no optimizer state kept.
+        if (settings.SavesCheckpoints)
+            SaveCheckpoint(step, plan.EpochAt(step), optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
         if (Lora is not null)
         {
             run.SaveAdapter(model, Lora, BaseModelPath);
@@ -163,13 +146,6 @@ public sealed class Trainer<TExample>(
             }
         model.train();
         return window.Mean();
-    }
-
-    private double ClipGradients(IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
-    {
-        // The total norm before clipping is what TRL logs as grad_norm; a limit of 0 only measures it.
-        double limit = settings.MaxGradNorm > 0 ? settings.MaxGradNorm : double.PositiveInfinity;
-        return nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), limit);
     }
 
     private readonly record struct RunCounters(int Skipped, int NonFiniteInRow, MetricsWindow Window);

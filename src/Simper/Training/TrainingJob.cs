@@ -16,7 +16,8 @@ namespace Simper.Training;
 /// </summary>
 public sealed record TrainingJob
 {
-    public required string ModelPath { get; init; }
+    /// <summary>The starting model, opened once (<see cref="ModelFolder.Open"/>).</summary>
+    public required ModelFolder Model { get; init; }
     public required string DataPath { get; init; }
     public required string OutputPath { get; init; }
     public TrainingSettings Settings { get; init; } = new();
@@ -25,7 +26,7 @@ public sealed record TrainingJob
     public string? EvalDataPath { get; init; }
     public string? EvalSplit { get; init; }
     /// <summary>Reference model for methods that need one; the starting policy when null.</summary>
-    public string? RefModelPath { get; init; }
+    public ModelFolder? ReferenceModel { get; init; }
     public bool Overwrite { get; init; }
     /// <summary>"latest" or a checkpoint folder to continue from; null starts afresh.</summary>
     public string? Resume { get; init; }
@@ -36,25 +37,25 @@ public sealed record TrainingJob
         settings.Validate("settings");
         TorchRuntime.SetThreads(settings.Threads);
         var device = TorchRuntime.ParseDevice(settings.Device);
-        var dtype = TorchRuntime.ParseDtype(settings.DType);
-        var config = ModelConfig.Load(Path.Combine(ModelPath, PretrainedModel.ConfigFile));
+        var dtype = settings.DType;
+        var config = Model.Config;
         // Positions beyond max_position_embeddings were never trained (and break rotary scaling); cap sequences there.
         var maxLength = Math.Min(settings.MaxLength, config.MaxPositionEmbeddings);
-        var truncation = new TruncationOptions(maxLength, Math.Min(settings.MaxPromptLength, maxLength - 1), settings.TruncationMode == "keep_end");
-        var text = ModelText.TryLoad(ModelPath);
+        var truncation = new TruncationOptions(maxLength, Math.Min(settings.EffectiveMaxPromptLength, maxLength - 1), settings.KeepPromptEnd);
+        var text = Model.TryEncoder();
         var vocabSize = config.VocabSize;
         var encoder = new ExampleEncoder(text, truncation) { VocabSize = vocabSize };
         var evalEncoder = new ExampleEncoder(text, truncation) { VocabSize = vocabSize };
         var evalPath = EvalDataPath ?? (EvalSplit is null ? null : DataPath);
         var evalOptions = Data with { Split = EvalSplit ?? Data.Split };
 
-        return settings.Method switch
+        return settings.Objective switch
         {
-            TrainingSettings.SftMethod => Train(progress, log, device, dtype,
+            null => Train(progress, log, device, dtype,
                 encoder.EncodeSft(Loaded(DatasetLoader.LoadSft(DataPath, Data))),
                 evalPath is null ? null : evalEncoder.EncodeSft(Loaded(DatasetLoader.LoadSft(evalPath, evalOptions))),
                 encoder.Report, (policy, pad) => new SftBatchLoss(pad, settings.PaddingFree)),
-            "kto" => Train(progress, log, device, dtype,
+            { Unpaired: true } => Train(progress, log, device, dtype,
                 encoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(DataPath, Data))),
                 evalPath is null ? null : evalEncoder.EncodeUnpaired(Loaded(DatasetLoader.LoadUnpaired(evalPath, evalOptions))),
                 encoder.Report, (policy, pad) => new UnpairedBatchLoss(Objective(), Reference(device, dtype), pad, settings.PaddingFree)),
@@ -73,8 +74,8 @@ public sealed record TrainingJob
         return Train(progress, log, device, dtype, train, eval, encoder.Report, (policy, pad) =>
         {
             ReferenceLogProbs? reference = !objective.NeedsReference ? null
-                : precomputed && RefModelPath is null ? ReferenceLogProbs.FromData : Reference(device, dtype);
-            return new PreferenceBatchLoss(objective, reference, pad, Settings.PairPacking);
+                : precomputed && ReferenceModel is null ? ReferenceLogProbs.FromData : Reference(device, dtype);
+            return new PreferenceBatchLoss(objective, reference, pad, Settings.Packing);
         });
     }
 
@@ -83,13 +84,13 @@ public sealed record TrainingJob
         Func<LlamaForCausalLM, int, IBatchLoss<TExample>> makeLoss)
     {
         if (train.Count == 0)
-            throw new SimperException($"{DataPath}: no example fits --max-length {Settings.MaxLength}" +
+            throw new SettingException($"{DataPath}: no example fits «max_length» {Settings.MaxLength}" +
                                       (report.DroppedRows.Count > 0 ? $" (first dropped at {report.DroppedRows[0]})" : ""));
         var resumeProbe = Resume is null ? null : ResumePath();
         var lora = Settings.Lora;
         // A LoRA checkpoint holds only the adapters (as Hugging Face's Trainer saves a PEFT model): the base is reread.
-        var (policy, _) = PretrainedModel.Load(lora is null ? resumeProbe ?? ModelPath : ModelPath, dtype, device);
-        policy.model.GradientCheckpointing = Settings.GradientCheckpointingEnabled;
+        var policy = lora is null && resumeProbe is not null ? PretrainedModel.Load(resumeProbe, dtype, device).Model : Model.LoadModel(dtype, device);
+        policy.model.GradientCheckpointing = Settings.GradientCheckpointing;
         // The seed fixes adapter initialisation and dropout; a resumed run then restores the checkpoint's generator state.
         TorchSharp.torch.random.manual_seed(Settings.Seed);
         if (lora is not null)
@@ -100,20 +101,21 @@ public sealed record TrainingJob
         }
         var loss = makeLoss(policy, policy.Config.PaddingId);
         var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
-        if (Resume is null) TrainingRecipe.Save(Settings, run.File(RunFolder.SettingsFile));
+        if (Resume is null) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile));
         log.Write(_dataNotes);
-        log.WriteLine($"data: {report}");
+        if (report.MovedQuestionWarning() is { } warning) log.WriteLine(warning);
+        // One count of the data: the examples trained on, with what truncation did to them.
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
-                      $"; writing to {run.Path}");
+                      $"; {report.Changes()}; writing to {run.Path}");
         // A float32 checkpoint trained in bfloat16: the masters start from its float32 values, not the rounded ones.
-        using var fullPrecision = lora is null && resumeProbe is null ? FullPrecisionWeights.Open(ModelPath, dtype) : null;
+        using var fullPrecision = lora is null && resumeProbe is null ? FullPrecisionWeights.Open(Model.Path, dtype) : null;
         var trainer = new Trainer<TExample>(policy, loss, Settings, run, progress)
         {
             MasterStart = fullPrecision is null ? null : fullPrecision.Read,
-            TokenizerSource = ModelText.HasTokenizer(ModelPath) ? ModelPath : null,
+            TokenizerSource = Model.Tokenizer is null ? null : Model.Path,
             ResumeFrom = resumeProbe,
             Lora = lora,
-            BaseModelPath = ModelPath,
+            BaseModelPath = Model.Path,
         };
         try
         {
@@ -125,26 +127,39 @@ public sealed record TrainingJob
             // one listed is complete.
             string? kept = null;
             try { kept = run.Checkpoints().LastOrDefault().Path; } catch (IOException) { } // the folder itself may be gone
-            throw new SimperException($"--output {OutputPath}: could not write the run ({e.Message.TrimEnd('.')}); " +
+            throw new SettingException($"«output» {OutputPath}: could not write the run ({e.Message.TrimEnd('.')}); " +
                 (kept is null ? "no complete checkpoint is left" : $"the last complete checkpoint is {kept}"), e);
         }
     }
 
+    /// <summary>
+    /// The settings as the run applies them, for training_settings.json: the prompt limit it derived and every
+    /// hyperparameter of the method, the catalog's defaults included, so the file alone says what the run did.
+    /// </summary>
+    private static TrainingSettings AsUsed(TrainingSettings settings)
+    {
+        var used = settings.Clone();
+        used.MaxPromptLength = settings.EffectiveMaxPromptLength;
+        used.Hyperparameters.Clear();
+        foreach (var (name, value) in settings.EffectiveHyperparameters()) used.Hyperparameters[name] = value;
+        return used;
+    }
+
     private string ResumePath()
     {
-        if (!Directory.Exists(OutputPath)) throw new SimperException($"--resume: {OutputPath} does not exist; nothing to resume");
+        if (!Directory.Exists(OutputPath)) throw new SettingException($"«resume»: {OutputPath} does not exist; nothing to resume");
         return RunFolder.Open(OutputPath, overwrite: false, resume: true).ResolveResume(Resume!);
     }
 
-    private IPreferenceObjective Objective() => ObjectiveCatalog.Create(Settings.Method, Settings.Hyperparameters);
+    private IPreferenceObjective Objective() => Settings.Objective!.Create(Settings.Hyperparameters);
 
     /// <summary>
     /// The reference model: --ref-model, or the starting model — which, when LoRA trains adapters on it, is the policy
     /// itself with its adapters bypassed rather than a second copy.
     /// </summary>
     private ReferenceLogProbs Reference(TorchSharp.torch.Device device, TorchSharp.torch.ScalarType dtype) =>
-        RefModelPath is null && Settings.Lora is not null ? ReferenceLogProbs.FromPolicyBase
-            : ReferenceLogProbs.FromModel(PretrainedModel.Load(RefModelPath ?? ModelPath, dtype, device).Model);
+        ReferenceModel is null && Settings.Lora is not null ? ReferenceLogProbs.FromPolicyBase
+            : ReferenceLogProbs.FromModel((ReferenceModel ?? Model).LoadModel(dtype, device));
 
     // Notes about the data are printed once every input has been checked, so a failing run prints its error alone.
     private readonly StringWriter _dataNotes = new();

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Simper.Training;
 
 /// <summary>The value type of a <see cref="TrainingOption"/>, which decides how its text is parsed.</summary>
-public enum OptionKind { Integer, Number, Choice, Text }
+public enum OptionKind { Integer, Number, Choice, Text, Switch }
 
 /// <summary>
 /// One trainer option: its kebab-case name (the command-line option and recipe key), value type, default, one-line
@@ -28,7 +28,7 @@ public sealed class TrainingOption
     /// <summary>Kebab-case name, as on the command line without the leading dashes (e.g. <c>learning-rate</c>).</summary>
     public string Name { get; }
     public OptionKind Kind { get; }
-    /// <summary>An <c>int</c>, <c>double</c> or <c>string</c> (Choice and Text), by <see cref="Kind"/>.</summary>
+    /// <summary>An <c>int</c>, <c>double</c>, <c>bool</c> (Switch) or <c>string</c> (Choice and Text), by <see cref="Kind"/>.</summary>
     public object DefaultValue { get; }
     public string Help { get; }
     /// <summary>What a valid value looks like, for error messages (e.g. "an integer >= 1").</summary>
@@ -48,6 +48,7 @@ public sealed class TrainingOption
             OptionKind.Number when value is int i && _inRange(i) => (double)i,
             OptionKind.Choice when value is string s && Choices.Contains(s) => s,
             OptionKind.Text when value is string s && _textValid(s) => s,
+            OptionKind.Switch when value is bool b => b,
             _ => throw Invalid(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null", origin),
         };
         _set(settings, checkedValue);
@@ -65,6 +66,7 @@ public sealed class TrainingOption
         {
             OptionKind.Integer => int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i) ? i : null,
             OptionKind.Number => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : null,
+            OptionKind.Switch => text.ToLowerInvariant() switch { "true" => true, "false" => false, _ => null },
             _ => text,
         };
     }
@@ -76,6 +78,7 @@ public sealed class TrainingOption
     {
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         int i => i.ToString(CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
         _ => value.ToString() ?? "",
     };
 
@@ -100,4 +103,21 @@ public sealed class TrainingOption
     internal static TrainingOption Text(string name, string defaultValue, string expected, Func<string, bool> isValid,
         string help, Func<TrainingSettings, string> get, Action<TrainingSettings, string> set) =>
         new(name, OptionKind.Text, defaultValue, help, expected, [], _ => true, s => get(s), (s, v) => set(s, (string)v), isValid);
+
+    internal static TrainingOption Switch(string name, bool defaultValue, string help,
+        Func<TrainingSettings, bool> get, Action<TrainingSettings, bool> set) =>
+        new(name, OptionKind.Switch, defaultValue, help, "true or false", ["false", "true"],
+            _ => true, s => get(s), (s, v) => set(s, (bool)v));
+
+    /// <summary>
+    /// A choice among named values of a type (an enum, a dtype, a method): the option's text and saved value is the
+    /// name, the setting holds the typed value.
+    /// </summary>
+    internal static TrainingOption Choice<T>(string name, T defaultValue, IReadOnlyList<(string Name, T Value)> choices, string help,
+        Func<TrainingSettings, T> get, Action<TrainingSettings, T> set) where T : notnull
+    {
+        string NameOf(T value) => choices.First(c => EqualityComparer<T>.Default.Equals(c.Value, value)).Name;
+        return Choice(name, NameOf(defaultValue), [.. choices.Select(c => c.Name)], help,
+            s => NameOf(get(s)), (s, v) => set(s, choices.First(c => c.Name == v).Value));
+    }
 }

@@ -92,6 +92,7 @@ public static class TrainingRecipe
                 {
                     case int i: json.WriteNumber(option.Name, i); break;
                     case double d: json.WriteNumber(option.Name, d); break;
+                    case bool b: json.WriteBoolean(option.Name, b); break;
                     case var other: json.WriteString(option.Name, (string)other); break;
                 }
             }

@@ -1,5 +1,7 @@
 using Simper.Lora;
+using Simper.Runtime;
 using Simper.Scoring;
+using static TorchSharp.torch;
 
 namespace Simper.Training;
 
@@ -13,14 +15,25 @@ public sealed class TrainingSettings
     public const string SftMethod = "sft";
 
     /// <summary>The preference objectives of the catalog, then supervised fine-tuning.</summary>
-    public static readonly IReadOnlyList<string> Methods = [.. Objectives.ObjectiveCatalog.Names, SftMethod];
-    public static readonly IReadOnlyList<string> TruncationModes = ["keep_end", "keep_start"];
-    public static readonly IReadOnlyList<string> DTypes = ["float32", "bfloat16"];
+    public static readonly IReadOnlyList<string> Methods = [.. TrainingMethod.All.Select(m => m.Name)];
     public static readonly IReadOnlyList<string> Devices = ["cpu", "cuda"];
-    public static readonly IReadOnlyList<string> PackingModes = ["padded", "shared-prompt", "padding-free", "shared-prompt-padding-free"];
-    public static readonly IReadOnlyList<string> Switches = ["false", "true"];
 
-    public string Method { get; set; } = null!;
+    // The names of typed choices, as recipes, the command line and training_settings.json write them.
+    private static readonly (string, TruncationMode)[] TruncationNames = [("keep_end", Training.TruncationMode.KeepEnd), ("keep_start", Training.TruncationMode.KeepStart)];
+    private static readonly (string, ScalarType)[] DtypeNames = [("float32", ScalarType.Float32), ("bfloat16", ScalarType.BFloat16)];
+    private static readonly (string, PairPacking)[] PackingNames =
+    [
+        ("padded", PairPacking.Padded), ("shared-prompt", PairPacking.SharedPrompt), ("padding-free", PairPacking.PaddingFree),
+        ("shared-prompt-padding-free", PairPacking.SharedPromptPaddingFree),
+    ];
+    private static readonly (string, SaveStrategy)[] SaveStrategyNames = [("steps", Training.SaveStrategy.Steps), ("no", Training.SaveStrategy.No)];
+    private static readonly (string, SchedulerKind)[] SchedulerNames =
+        [.. LearningRateSchedule.KindNames.Select(n => (n, LearningRateSchedule.TryParseKind(n, out var kind) ? kind : throw new InvalidOperationException(n)))];
+
+    /// <summary>The prompt limit when max-prompt-length is not set: TRL's 256, or half of max-length when that is shorter.</summary>
+    public const int DefaultMaxPromptLength = 256;
+
+    public TrainingMethod Method { get; set; } = null!;
     public int BatchSize { get; set; }
     public int GradientAccumulationSteps { get; set; }
     public double LearningRate { get; set; }
@@ -28,7 +41,7 @@ public sealed class TrainingSettings
     public int MaxSteps { get; set; }
     public double WarmupRatio { get; set; }
     public int WarmupSteps { get; set; }
-    public string LrScheduler { get; set; } = null!;
+    public SchedulerKind LrScheduler { get; set; }
     public double WeightDecay { get; set; }
     public double AdamBeta1 { get; set; }
     public double AdamBeta2 { get; set; }
@@ -37,35 +50,61 @@ public sealed class TrainingSettings
     public int Seed { get; set; }
     public int LoggingSteps { get; set; }
     public int SaveSteps { get; set; }
+    public SaveStrategy SaveStrategy { get; set; }
     public int SaveTotalLimit { get; set; }
     public int EvalSteps { get; set; }
     public int MaxLength { get; set; }
     public int MaxPromptLength { get; set; }
-    public string TruncationMode { get; set; } = null!;
-    public string DType { get; set; } = null!;
+    public TruncationMode TruncationMode { get; set; }
+    public ScalarType DType { get; set; }
     public string Device { get; set; } = null!;
     public int Threads { get; set; }
-    public string Packing { get; set; } = null!;
-    public string GradientCheckpointing { get; set; } = null!;
+    /// <summary>The layout of preference pairs (and, padding-free, of single sequences) in the forward pass.</summary>
+    public PairPacking Packing { get; set; }
+    public bool GradientCheckpointing { get; set; }
     public int LoraRank { get; set; }
     public double LoraAlpha { get; set; }
     public double LoraDropout { get; set; }
     public string LoraTargetModules { get; set; } = null!;
 
-    /// <summary>The layout of preference pairs in the forward pass, from <see cref="Packing"/>.</summary>
-    public PairPacking PairPacking => Packing switch
-    {
-        "padded" => PairPacking.Padded,
-        "shared-prompt" => PairPacking.SharedPrompt,
-        "padding-free" => PairPacking.PaddingFree,
-        "shared-prompt-padding-free" => PairPacking.SharedPromptPaddingFree,
-        _ => throw new InvalidOperationException(Packing),
-    };
-
     /// <summary>Whether single sequences (SFT, KTO) run back to back in one packed row rather than a padded batch.</summary>
-    public bool PaddingFree => PairPacking is PairPacking.PaddingFree or PairPacking.SharedPromptPaddingFree;
+    public bool PaddingFree => Packing is PairPacking.PaddingFree or PairPacking.SharedPromptPaddingFree;
 
-    public bool GradientCheckpointingEnabled => GradientCheckpointing == "true";
+    /// <summary>The preference objective of <see cref="Method"/> from the catalog; null for supervised fine-tuning.</summary>
+    public Objectives.ObjectiveInfo? Objective => Method.Objective;
+
+    public bool IsSft => Method.IsSft;
+
+    /// <summary>Whether over-long prompts keep their end (the latest turns) rather than their start.</summary>
+    public bool KeepPromptEnd => TruncationMode == TruncationMode.KeepEnd;
+
+    /// <summary>Whether checkpoint-N folders are written during and at the end of the run (save-strategy steps).</summary>
+    public bool SavesCheckpoints => SaveStrategy == SaveStrategy.Steps;
+
+    /// <summary>max-prompt-length as set, or min(256, max-length / 2) when it is 0 (not set).</summary>
+    public int EffectiveMaxPromptLength => MaxPromptLength > 0 ? MaxPromptLength : Math.Min(DefaultMaxPromptLength, MaxLength / 2);
+
+    /// <summary>
+    /// Every hyperparameter of the method with the value a run uses: the catalog's default unless set. Empty for sft.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> EffectiveHyperparameters()
+    {
+        var values = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        if (Objective is not { } objective) return values;
+        foreach (var h in objective.Hyperparameters)
+            values[h.Name] = Hyperparameters.FirstOrDefault(p => string.Equals(p.Key, h.Name, StringComparison.OrdinalIgnoreCase)) is { Key: not null } set
+                ? set.Value : h.Default;
+        return values;
+    }
+
+    /// <summary>A copy whose later changes leave this one as it is.</summary>
+    public TrainingSettings Clone()
+    {
+        var copy = new TrainingSettings();
+        foreach (var option in Options) option.SetValue(copy, option.GetValue(this), "copy");
+        foreach (var (name, value) in Hyperparameters) copy.Hyperparameters[name] = value;
+        return copy;
+    }
 
     /// <summary>The LoRA adapter to train, or null when lora-rank is 0 and the whole model trains.</summary>
     public LoraConfig? Lora => LoraRank == 0 ? null : new LoraConfig
@@ -83,8 +122,7 @@ public sealed class TrainingSettings
     /// <summary>Pairs (or SFT examples) per optimizer step.</summary>
     public int EffectiveBatchSize => BatchSize * GradientAccumulationSteps;
 
-    public SchedulerKind SchedulerKind =>
-        LearningRateSchedule.TryParseKind(LrScheduler, out var kind) ? kind : throw new InvalidOperationException(LrScheduler);
+    public SchedulerKind SchedulerKind => LrScheduler;
 
     public TrainingSettings()
     {
@@ -94,7 +132,7 @@ public sealed class TrainingSettings
     /// <summary>The option table: the one place where names, types, defaults, ranges and help are written.</summary>
     public static readonly IReadOnlyList<TrainingOption> Options =
     [
-        TrainingOption.Choice("method", "simper", Methods,
+        TrainingOption.Choice("method", TrainingMethod.Find("simper"), [.. TrainingMethod.All.Select(m => (m.Name, m))],
             "Training method: simper (the paper's; no hyperparameters), dpo, ipo, kto, cpo, slic, simpo, orpo, or sft (supervised fine-tuning).",
             s => s.Method, (s, v) => s.Method = v),
         TrainingOption.Integer("batch-size", 4, 1, null,
@@ -118,7 +156,7 @@ public sealed class TrainingSettings
         TrainingOption.Integer("warmup-steps", 0, 0, null,
             "Warmup length in optimizer steps; when above 0 it replaces warmup-ratio.",
             s => s.WarmupSteps, (s, v) => s.WarmupSteps = v),
-        TrainingOption.Choice("lr-scheduler", "cosine", LearningRateSchedule.KindNames,
+        TrainingOption.Choice("lr-scheduler", SchedulerKind.Cosine, SchedulerNames,
             "Learning-rate decay after warmup, as Hugging Face's schedulers (the paper: cosine).",
             s => s.LrScheduler, (s, v) => s.LrScheduler = v),
         TrainingOption.Number("weight-decay", 0.0, "a number >= 0", v => v >= 0,
@@ -145,6 +183,9 @@ public sealed class TrainingSettings
         TrainingOption.Integer("save-steps", 500, 0, null,
             "Save a checkpoint every this many optimizer steps; 0 saves only at the end.",
             s => s.SaveSteps, (s, v) => s.SaveSteps = v),
+        TrainingOption.Choice("save-strategy", Training.SaveStrategy.Steps, SaveStrategyNames,
+            "steps: write resumable checkpoint-N folders (model, optimizer, trainer state) as save-steps says; no: none, only the final model.",
+            s => s.SaveStrategy, (s, v) => s.SaveStrategy = v),
         TrainingOption.Integer("save-total-limit", 2, 0, null,
             "Keep at most this many checkpoints, deleting the oldest; 0 keeps all.",
             s => s.SaveTotalLimit, (s, v) => s.SaveTotalLimit = v),
@@ -154,13 +195,13 @@ public sealed class TrainingSettings
         TrainingOption.Integer("max-length", 512, 2, null,
             "Maximum tokens of prompt plus response; longer examples are truncated.",
             s => s.MaxLength, (s, v) => s.MaxLength = v),
-        TrainingOption.Integer("max-prompt-length", 256, 1, null,
-            "Maximum prompt tokens, applied before max-length; must be below max-length.",
+        TrainingOption.Integer("max-prompt-length", 0, 0, null,
+            "Maximum prompt tokens, applied before max-length; must be below max-length. 0: min(256, max-length / 2).",
             s => s.MaxPromptLength, (s, v) => s.MaxPromptLength = v),
-        TrainingOption.Choice("truncation-mode", "keep_end", TruncationModes,
+        TrainingOption.Choice("truncation-mode", Training.TruncationMode.KeepEnd, TruncationNames,
             "Which end of an over-long prompt to keep: keep_end (the latest turns, TRL's default) or keep_start.",
             s => s.TruncationMode, (s, v) => s.TruncationMode = v),
-        TrainingOption.Choice("dtype", "float32", DTypes,
+        TrainingOption.Choice("dtype", ScalarType.Float32, DtypeNames,
             "Parameter and compute type; bfloat16 halves memory at lower precision.",
             s => s.DType, (s, v) => s.DType = v),
         TrainingOption.Choice("device", "cpu", Devices,
@@ -169,10 +210,10 @@ public sealed class TrainingSettings
         TrainingOption.Integer("threads", 0, 0, null,
             "CPU threads for libtorch; 0 keeps libtorch's default (one per core).",
             s => s.Threads, (s, v) => s.Threads = v),
-        TrainingOption.Choice("packing", "shared-prompt-padding-free", PackingModes,
+        TrainingOption.Choice("packing", PairPacking.SharedPromptPaddingFree, PackingNames,
             "Forward layout; all give the same losses and gradients. padded: one right-padded row per sequence; shared-prompt: each pair's prompt computed once; padding-free: the micro-batch back to back in one row; shared-prompt-padding-free (fastest): both. SFT and KTO rows are packed when padding-free.",
             s => s.Packing, (s, v) => s.Packing = v),
-        TrainingOption.Choice("gradient-checkpointing", "false", Switches,
+        TrainingOption.Switch("gradient-checkpointing", false,
             "Recompute each decoder layer but the last in the backward pass instead of keeping its activations, and run the output head in chunks instead of keeping its logits: less memory, most of one more forward pass of time.",
             s => s.GradientCheckpointing, (s, v) => s.GradientCheckpointing = v),
         TrainingOption.Integer("lora-rank", 0, 0, null,
@@ -222,10 +263,16 @@ public sealed class TrainingSettings
     /// <param name="origin">Where the settings came from (recipe file or "command line"), named in the error.</param>
     public void Validate(string origin)
     {
-        if (MaxPromptLength >= MaxLength)
+        if (MaxPromptLength > 0 && MaxPromptLength >= MaxLength)
             throw new SimperException(
                 $"{origin}: max-prompt-length {MaxPromptLength} must be below max-length {MaxLength} to leave room for the response");
         if (MaxSteps == 0)
             throw new SimperException($"{origin}: max-steps 0 would train nothing; expected -1 (use epochs) or an integer >= 1");
     }
 }
+
+/// <summary>Which end of an over-long prompt is kept.</summary>
+public enum TruncationMode { KeepEnd, KeepStart }
+
+/// <summary>Whether a run writes resumable checkpoint-N folders (Hugging Face's save_strategy "steps") or none ("no").</summary>
+public enum SaveStrategy { Steps, No }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Simper.Checkpoints;
 using System.Text.Json;
 using Simper.Tests.CliCommands;
 using Simper.Training;
@@ -48,7 +49,7 @@ public class FamilyCommandTests
         var expected = Expected(kind);
         using var output = new TempFolder();
         var settings = new TrainingSettings { BatchSize = 6, GradientAccumulationSteps = 1, MaxSteps = 1, LoggingSteps = 1, SaveSteps = 0 };
-        new TrainingJob { ModelPath = Fixture(kind, "checkpoint"), DataPath = Fixture(kind, "pairs.jsonl"), OutputPath = output.File("run"), Settings = settings }
+        new TrainingJob { Model = ModelFolder.Open(Fixture(kind, "checkpoint")), DataPath = Fixture(kind, "pairs.jsonl"), OutputPath = output.File("run"), Settings = settings }
             .Run(new TextProgressSink(TextWriter.Null), TextWriter.Null);
         var logged = MetricsLog.Read(Path.Combine(output.File("run"), MetricsLog.FileName)).Single();
         var reference = expected.GetProperty("simper_grad_norm").GetDouble();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Simper.Checkpoints;
 using Simper.Lora;
 using Simper.Models;
+using Simper.Scoring;
 using Simper.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -90,11 +91,11 @@ public class FamilyModelTests
         };
         settings.LoraRank = 4;
         settings.LoraTargetModules = LoraConfig.AllLinear;
-        settings.DType = "bfloat16";
-        settings.GradientCheckpointing = "true";
-        settings.Packing = "shared-prompt-padding-free";
+        settings.DType = ScalarType.BFloat16;
+        settings.GradientCheckpointing = true;
+        settings.Packing = PairPacking.SharedPromptPaddingFree;
         var run = temp.File("run");
-        new TrainingJob { ModelPath = temp.File("model"), DataPath = temp.File("pairs.jsonl"), OutputPath = run, Settings = settings }
+        new TrainingJob { Model = ModelFolder.Open(temp.File("model")), DataPath = temp.File("pairs.jsonl"), OutputPath = run, Settings = settings }
             .Run(new TextProgressSink(TextWriter.Null), TextWriter.Null);
 
         var logged = MetricsLog.Read(Path.Combine(run, MetricsLog.FileName));

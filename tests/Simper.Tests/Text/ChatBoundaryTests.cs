@@ -91,7 +91,7 @@ public class ChatBoundaryTests
     }
 
     // A byte-level tokenizer that knows the template's special tokens (every <...> or <|...|> marker it writes).
-    private static ModelTokenizer TokenizerWithSpecials(string dir, string template, string bos, string eos)
+    internal static ModelTokenizer TokenizerWithSpecials(string dir, string template, string bos, string eos)
     {
         ByteLevelTokenizerFiles.Write(dir);
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "tokenizer.json")))!.AsObject();

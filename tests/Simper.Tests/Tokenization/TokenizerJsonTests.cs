@@ -12,6 +12,12 @@ public class TokenizerJsonTests
         ["rstrip"] = false, ["normalized"] = false, ["special"] = special,
     };
 
+    /// <summary>A ByteLevel pre-tokenizer or decoder with every field a real file has.</summary>
+    private static JsonObject ByteLevel() => new()
+    {
+        ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true,
+    };
+
     /// <summary>Byte-level BPE over a, b, c, Ġ (space) with merges given in priority order.</summary>
     private static string WriteByteLevel(TempFolder folder, JsonArray merges, bool addBosInConfig)
     {
@@ -20,9 +26,9 @@ public class TokenizerJsonTests
             ["version"] = "1.0",
             ["added_tokens"] = new JsonArray(AddedToken(7, "<|bos|>"), AddedToken(8, "<|eos|>")),
             ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["use_regex"] = true },
+            ["pre_tokenizer"] = ByteLevel(),
             ["post_processor"] = null,
-            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
+            ["decoder"] = ByteLevel(),
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE",
@@ -137,6 +143,16 @@ public class TokenizerJsonTests
                     new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" }),
             },
             ["pre_tokenizer"] = null,
+            // Llama 2's decoder: "▁" back to a space, <0xNN> tokens back to bytes, and the prepended space dropped.
+            ["decoder"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["decoders"] = new JsonArray(
+                    new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["content"] = " " },
+                    new JsonObject { ["type"] = "ByteFallback" },
+                    new JsonObject { ["type"] = "Fuse" },
+                    new JsonObject { ["type"] = "Strip", ["content"] = " ", ["start"] = 1, ["stop"] = 0 }),
+            },
             ["model"] = new JsonObject
             {
                 ["type"] = "BPE", ["unk_token"] = "<unk>", ["byte_fallback"] = true, ["fuse_unk"] = true,
@@ -152,6 +168,90 @@ public class TokenizerJsonTests
         Assert.Equal([1, 264, 259, 3 + 0xC3, 3 + 0xA9], tokenizer.Encode("ab é"));
         Assert.Equal("ab é", tokenizer.Decode([264, 259, 3 + 0xC3, 3 + 0xA9]));
         Assert.Equal([264, 1, 264], tokenizer.Encode("ab<s>ab", addSpecialTokens: false)); // "▁" before each piece (legacy)
+    }
+
+    [Fact]
+    public void Ignore_merges_keeps_a_word_that_is_whole_in_the_vocabulary()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        Assert.Equal([4, 2], ModelTokenizer.FromFolder(dir).Encode("abc"));   // the merges build "ab" only
+
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        json["model"]!["ignore_merges"] = true;
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        Assert.Equal([5], ModelTokenizer.FromFolder(dir).Encode("abc"));
+    }
+
+    [Fact]
+    public void An_added_token_the_byte_level_decoder_would_garble_decodes_to_its_content()
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        // As DeepSeek LLM registers byte-level characters: "é" read as a byte-level character is the lone byte 0xE9.
+        json["added_tokens"]!.AsArray().Add(AddedToken(9, "é", special: false));
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = ModelTokenizer.FromFolder(dir);
+
+        Assert.Equal([4, 9, 2], tokenizer.Encode("abéc"));
+        Assert.Equal("abéc", tokenizer.Decode([4, 9, 2]));
+        Assert.Equal("abéc<|eos|>", tokenizer.Decode([4, 9, 2, 8]));
+        Assert.Equal("abéc", tokenizer.Decode([4, 9, 2, 8], skipSpecialTokens: true));
+    }
+
+    [Fact]
+    public void A_sequence_of_pre_tokenizers_applies_each_one()
+    {
+        using var folder = new TempFolder();
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(),
+            ["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject { ["type"] = "Digits", ["individual_digits"] = true },
+                    ByteLevel()),
+            },
+            ["decoder"] = ByteLevel(),
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["vocab"] = new JsonObject { ["1"] = 0, ["2"] = 1, ["12"] = 2, ["a"] = 3, ["Ġ"] = 4, ["Ġ1"] = 5 },
+                ["merges"] = new JsonArray("1 2", "Ġ 1"),
+            },
+        };
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = ModelTokenizer.FromFolder(folder.Path);
+
+        // Digits cuts "a 12" into "a ", "1", "2" before the byte-level regex; alone, that regex would give "a", " 12".
+        Assert.Equal([3, 4, 0, 1], tokenizer.Encode("a 12"));
+        Assert.Equal("a 12", tokenizer.Decode([3, 4, 0, 1]));
+    }
+
+    [Theory]
+    [InlineData("pre_tokenizer", "Bogus")]
+    [InlineData("normalizer", "Frobnicate")]
+    [InlineData("decoder", "Mystery")]
+    public void A_component_the_library_does_not_know_is_a_one_line_error_naming_it(string section, string type)
+    {
+        using var folder = new TempFolder();
+        var dir = WriteByteLevel(folder, new JsonArray("a b"), addBosInConfig: false);
+        var json = JsonNode.Parse(File.ReadAllText(folder.File("tokenizer.json")))!;
+        json[section] = new JsonObject
+        {
+            ["type"] = "Sequence",
+            [section == "normalizer" ? "normalizers" : section == "decoder" ? "decoders" : "pretokenizers"] =
+                new JsonArray(new JsonObject { ["type"] = type }),
+        };
+        File.WriteAllText(folder.File("tokenizer.json"), json.ToJsonString());
+
+        var error = Assert.Throws<SimperException>(() => ModelTokenizer.FromFolder(dir));
+        Assert.Contains($"{section} type \"{type}\" is not supported", error.Message);
+        Assert.StartsWith(folder.File("tokenizer.json"), error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [Fact]

@@ -5,8 +5,8 @@ using Xunit.Abstractions;
 namespace Simper.Tests.Tokenization;
 
 /// <summary>
-/// Encodes repeated TinyStories text (1 MB; SIMPER_TOKENIZER_BENCH_MB sets another size) and reports the speed
-/// beside Microsoft.ML.Tokenizers alone. For GPT-2, away from the "<|endoftext|>" markers (a special token for us,
+/// Encodes repeated TinyStories text (1 MB; SIMPER_TOKENIZER_BENCH_MB sets another size) and reports the speed.
+/// For GPT-2, away from the "<|endoftext|>" markers (a special token for us,
 /// plain text for the bare package tokenizer), the ids must equal the package's own byte-level BPE's.
 /// </summary>
 public class TokenizerThroughputTests(ITestOutputHelper output)
@@ -33,7 +33,22 @@ public class TokenizerThroughputTests(ITestOutputHelper output)
         if (name == "gpt2")
         {
             var plain = text[..200_000].Replace("<|endoftext|>", "");
-            Assert.Equal(tokenizer.ReferenceTokenizer.EncodeToIds(plain), tokenizer.Encode(plain, addSpecialTokens: false));
+            Assert.Equal(tokenizer.ReferenceTokenizer!.EncodeToIds(plain), tokenizer.Encode(plain, addSpecialTokens: false));
         }
+    }
+
+    [SkippableFact]
+    public void Measures_Llama3_tokenizer_json_speed_and_batches_match_single_encodings()
+    {
+        using var folder = VocabularyFolders.Write("llama-bpe");
+        var tokenizer = ModelTokenizer.FromFolder(folder.Path);
+        var text = Text();
+        var result = TokenizerThroughput.Measure(tokenizer, text);   // throws when the batch and one thread disagree
+        output.WriteLine($"llama-bpe: {result}");
+
+        Assert.True(result.Tokens > result.Bytes / 8);
+        var lines = text[..100_000].Split('\n');
+        var batch = tokenizer.EncodeBatch(lines, addSpecialTokens: false);
+        for (int i = 0; i < lines.Length; i++) Assert.Equal(tokenizer.Encode(lines[i], addSpecialTokens: false), batch[i]);
     }
 }

@@ -28,10 +28,10 @@ public class PerfTrainingTests
         using var temp = new TempFolder();
         var (model, data) = Inputs(temp);
 
-        var padded = Train(model, data, temp.File("padded"), s => { s.MaxSteps = 3; s.Packing = "padded"; });
+        var padded = Train(model, data, temp.File("padded"), s => { s.MaxSteps = 3; s.Packing = PairPacking.Padded; });
         var packed = Train(model, data, temp.File("packed"), s => s.MaxSteps = 3);
 
-        Assert.Equal("shared-prompt-padding-free", new TrainingSettings().Packing);
+        Assert.Equal(PairPacking.SharedPromptPaddingFree, new TrainingSettings().Packing);
         AssertClose(padded, packed, 1e-5);
     }
 
@@ -42,7 +42,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
 
         var plain = Train(model, data, temp.File("plain"), _ => { });
-        var checkpointed = Train(model, data, temp.File("checkpointed"), s => s.GradientCheckpointing = "true");
+        var checkpointed = Train(model, data, temp.File("checkpointed"), s => s.GradientCheckpointing = true);
 
         AssertClose(plain, checkpointed, 1e-5);
     }
@@ -55,7 +55,7 @@ public class PerfTrainingTests
         Action<TrainingSettings> lora = s => { Lora(s); s.LoraDropout = 0.5; };
 
         var plain = Train(model, data, temp.File("plain"), lora);
-        var checkpointed = Train(model, data, temp.File("checkpointed"), s => { lora(s); s.GradientCheckpointing = "true"; });
+        var checkpointed = Train(model, data, temp.File("checkpointed"), s => { lora(s); s.GradientCheckpointing = true; });
 
         AssertClose(plain, checkpointed, 1e-5);
     }
@@ -148,7 +148,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
 
         var full = Train(model, data, temp.File("float32"), s => s.MaxSteps = 20);
-        var half = Train(model, data, temp.File("bfloat16"), s => { s.MaxSteps = 20; s.DType = "bfloat16"; });
+        var half = Train(model, data, temp.File("bfloat16"), s => { s.MaxSteps = 20; s.DType = torch.ScalarType.BFloat16; });
 
         Assert.True(Math.Abs(full.Loss - half.Loss) < 1e-2, $"final loss float32 {full.Loss} vs bfloat16 {half.Loss}");
         Assert.True(File.Exists(Path.Combine(temp.File("bfloat16"), "checkpoint-20", MasterWeights.FileName)));
@@ -161,7 +161,7 @@ public class PerfTrainingTests
         var (model, data) = Inputs(temp);
         var run = temp.File("bf16");
         // Step 1 is the warm-up's first, at learning rate 0: the masters it saves are where they started.
-        Train(model, data, run, s => { s.DType = "bfloat16"; s.MaxSteps = 1; s.SaveSteps = 1; });
+        Train(model, data, run, s => { s.DType = torch.ScalarType.BFloat16; s.MaxSteps = 1; s.SaveSteps = 1; });
         using var saved = SafetensorsReader.Open(Path.Combine(run, "checkpoint-1", MasterWeights.FileName));
         using var original = SafetensorsReader.Open(Path.Combine(model, PretrainedModel.WeightsFile));
         var lowBits = 0;
@@ -184,7 +184,7 @@ public class PerfTrainingTests
         using var temp = new TempFolder();
         var (model, data) = Inputs(temp);
         var run = temp.File("bf16");
-        Action<TrainingSettings> bf16 = s => s.DType = "bfloat16";
+        Action<TrainingSettings> bf16 = s => s.DType = torch.ScalarType.BFloat16;
         Train(model, data, run, bf16);
         var weights = File.ReadAllBytes(Path.Combine(run, PretrainedModel.WeightsFile));
         var metrics = File.ReadAllText(Path.Combine(run, MetricsLog.FileName));
@@ -222,7 +222,7 @@ public class PerfTrainingTests
             SaveTotalLimit = 0, Threads = 1, MaxLength = 64, MaxPromptLength = 32, WarmupSteps = 1,
         };
         adjust(settings);
-        new TrainingJob { ModelPath = model, DataPath = data, OutputPath = output, Settings = settings, Resume = resume }
+        new TrainingJob { Model = ModelFolder.Open(model), DataPath = data, OutputPath = output, Settings = settings, Resume = resume }
             .Run(new TextProgressSink(TextWriter.Null), TextWriter.Null);
         var last = MetricsLog.Read(Path.Combine(output, MetricsLog.FileName))[^1];
         return new Final(last[MetricNames.Loss]!.Value, last[MetricNames.GradNorm]!.Value);

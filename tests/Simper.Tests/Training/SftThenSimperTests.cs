@@ -46,7 +46,7 @@ public class SftThenSimperTests
     private static void Run(string method, string model, string data, string output, double lr, double epochs, int batch) =>
         new TrainingJob
         {
-            ModelPath = model, DataPath = data, OutputPath = output,
+            Model = ModelFolder.Open(model), DataPath = data, OutputPath = output,
             Settings = new TrainingSettings
             {
                 Method = method, LearningRate = lr, Epochs = epochs, BatchSize = batch, GradientAccumulationSteps = 1,

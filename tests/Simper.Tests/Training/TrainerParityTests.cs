@@ -1,3 +1,4 @@
+using Simper.Checkpoints;
 using System.Text.Json;
 using Simper.Training;
 
@@ -14,7 +15,7 @@ public class TrainerParityTests
         var settings = new TrainingSettings { BatchSize = 6, GradientAccumulationSteps = 1, MaxSteps = 1, LoggingSteps = 1, SaveSteps = 0 };
         var job = new TrainingJob
         {
-            ModelPath = Path.Combine(fixture, "checkpoint"),
+            Model = ModelFolder.Open(Path.Combine(fixture, "checkpoint")),
             DataPath = Path.Combine(fixture, "pairs.jsonl"),
             OutputPath = output.File("run"),
             Settings = settings,

@@ -9,8 +9,8 @@ public class TrainingSettingsTests
     public void DefaultsFollowThePaperWithASmallModelLearningRate()
     {
         var s = new TrainingSettings();
-        Assert.Equal("simper", s.Method);
-        Assert.Equal("cosine", s.LrScheduler);
+        Assert.Equal("simper", s.Method.Name);
+        Assert.Equal(SchedulerKind.Cosine, s.LrScheduler);
         Assert.Equal(SchedulerKind.Cosine, s.SchedulerKind);
         Assert.Equal(0.1, s.WarmupRatio);
         Assert.Equal(1.0, s.Epochs);
@@ -19,8 +19,8 @@ public class TrainingSettingsTests
         Assert.Equal(0.999, s.AdamBeta2);
         Assert.Equal(5e-6, s.LearningRate);
         Assert.Equal(-1, s.MaxSteps);
-        Assert.Equal("keep_end", s.TruncationMode);
-        Assert.Equal("float32", s.DType);
+        Assert.Equal(TruncationMode.KeepEnd, s.TruncationMode);
+        Assert.Equal(TorchSharp.torch.ScalarType.Float32, s.DType);
         Assert.Equal("cpu", s.Device);
         Assert.Empty(s.Hyperparameters);
     }
@@ -32,7 +32,7 @@ public class TrainingSettingsTests
         [
             "method", "batch-size", "gradient-accumulation-steps", "learning-rate", "epochs", "max-steps", "warmup-ratio",
             "warmup-steps", "lr-scheduler", "weight-decay", "adam-beta1", "adam-beta2", "adam-epsilon", "max-grad-norm",
-            "seed", "logging-steps", "save-steps", "save-total-limit", "eval-steps", "max-length", "max-prompt-length",
+            "seed", "logging-steps", "save-steps", "save-strategy", "save-total-limit", "eval-steps", "max-length", "max-prompt-length",
             "truncation-mode", "dtype", "device", "threads", "packing", "gradient-checkpointing", "lora-rank", "lora-alpha",
             "lora-dropout", "lora-target-modules",
         ];
@@ -64,7 +64,7 @@ public class TrainingSettingsTests
               gamma: 0.5
             """);
         var s = TrainingRecipe.Load(path);
-        Assert.Equal("dpo", s.Method);
+        Assert.Equal("dpo", s.Method.Name);
         Assert.Equal(1e-6, s.LearningRate);
         Assert.Equal(2, s.BatchSize);
         Assert.Equal(64, s.GradientAccumulationSteps);
@@ -185,6 +185,47 @@ public class TrainingSettingsTests
         foreach (var option in TrainingSettings.Options)
             Assert.Equal(option.GetValue(s), option.GetValue(reloaded));
         Assert.Equal(s.Hyperparameters, reloaded.Hyperparameters);
+    }
+
+    [Fact]
+    public void SettingsAreTypedAndTheMethodIsResolvedThroughTheCatalog()
+    {
+        using var dir = new TempFolder();
+        var path = dir.File("recipe.yaml");
+        File.WriteAllText(path, "method: kto\ngradient-checkpointing: true\ndtype: bfloat16\npacking: padded\ntruncation_mode: keep_start\nsave-strategy: no\n");
+        var s = TrainingRecipe.Load(path);
+        Assert.True(s.GradientCheckpointing);
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, s.DType);
+        Assert.Equal(Simper.Scoring.PairPacking.Padded, s.Packing);
+        Assert.False(s.KeepPromptEnd);
+        Assert.False(s.SavesCheckpoints);
+        Assert.Same(Simper.Objectives.ObjectiveCatalog.Find("kto"), s.Objective);
+        Assert.True(s.Objective!.Unpaired);
+        Assert.Null(new TrainingSettings { Method = TrainingMethod.Sft }.Objective);
+
+        var saved = dir.File("saved.json");
+        TrainingRecipe.Save(s, saved);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(saved)))
+        {
+            Assert.Equal(JsonValueKind.True, doc.RootElement.GetProperty("gradient-checkpointing").ValueKind);
+            Assert.Equal("bfloat16", doc.RootElement.GetProperty("dtype").GetString());
+            Assert.Equal("keep_start", doc.RootElement.GetProperty("truncation-mode").GetString());
+        }
+        var reloaded = TrainingRecipe.Load(saved);
+        foreach (var option in TrainingSettings.Options) Assert.Equal(option.GetValue(s), option.GetValue(reloaded));
+
+        File.WriteAllText(path, "gradient-checkpointing: yes\n");
+        Assert.Equal($"{path}:1: gradient-checkpointing: 'yes' is not valid for gradient-checkpointing; expected true or false",
+            Assert.Throws<SimperException>(() => TrainingRecipe.Load(path)).Message);
+    }
+
+    [Fact]
+    public void MaxPromptLengthDefaultsToHalfOfAShortMaxLength()
+    {
+        Assert.Equal(256, new TrainingSettings().EffectiveMaxPromptLength); // max-length 512
+        Assert.Equal(128, new TrainingSettings { MaxLength = 256 }.EffectiveMaxPromptLength);
+        Assert.Equal(300, new TrainingSettings { MaxLength = 1024, MaxPromptLength = 300 }.EffectiveMaxPromptLength);
+        new TrainingSettings { MaxLength = 256 }.Validate("test"); // no longer "256 must be below 256"
     }
 
     [Fact]
