@@ -73,7 +73,7 @@ internal static class TrainCommand
             Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
                                     (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
                                     $"; model saved in {job.OutputPath}");
-            if (ggufType != null) GgufExport.Run(job.OutputPath, job.ModelPath, ggufType);
+            if (ggufType != null) GgufExport.Run(job.OutputPath, job.Model.Path, ggufType);
             return 0;
         });
         return command;
