@@ -82,6 +82,35 @@ public class QuantizedExportTests(ITestOutputHelper output)
         Assert.Equal(continuations["f32"], continuations["q8_0"]);
     }
 
+    [Fact]
+    public void Q8KeepsRowsThatAreNotWholeBlocksInF16AndSaysWhich()
+    {
+        using var folder = new TempFolder();
+        var model = ExportModels.Create(folder.File("model"), null, c => c with { IntermediateSize = 72, InitializerRange = 0.5 });
+        var continuations = new Dictionary<string, List<int>>();
+        foreach (var type in new[] { "f32", "q8_0" })
+        {
+            var gguf = folder.File($"{type}.gguf");
+            var result = Support.Cli.Run("export", "--model", model, "--output", gguf, "--type", type);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var file = GgufFile.Read(gguf);
+            if (type == "q8_0")
+            {
+                Assert.Equal(1u, file.TensorTypes["blk.0.ffn_down.weight"]); // rows of 72
+                Assert.Equal(8u, file.TensorTypes["blk.0.ffn_up.weight"]);
+                Assert.Equal(0u, file.TensorTypes["output_norm.weight"]);
+                Assert.Equal(2u, file.Metadata["general.quantization_version"]);
+                var notes = result.Stderr.Split('\n').Where(l => l.StartsWith("note: kept in F16")).ToList();
+                Assert.Single(notes);
+                Assert.Contains("blk.0.ffn_down.weight", notes[0]);
+                Assert.DoesNotContain("ffn_up", notes[0]);
+            }
+            using var llama = new LlamaCpp(gguf);
+            continuations[type] = llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5);
+        }
+        Assert.Equal(continuations["f32"], continuations["q8_0"]);
+    }
+
     /// <summary>Disjoint windows, each token after a window's first scored once: the arithmetic of `simper perplexity`.</summary>
     private static double Perplexity(LlamaCpp llama, List<int> ids, int window)
     {

@@ -51,5 +51,21 @@ public class RealVocabularyExportTests
             .Where(r => !r.ids.SequenceEqual(expected[r.i]))
             .Select(r => $"#{r.i} {System.Text.Json.JsonSerializer.Serialize(r.text)}: llama.cpp [{string.Join(' ', r.ids)}], reference [{string.Join(' ', expected[r.i])}]").ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+        // Strings on which the pre-tokenizer types part ways (digit runs, newline runs, letters beside CJK, trailing
+        // space), checked against Simper's own tokenizer.json pipeline, which gives the reference ids on the 46 above.
+        var tokenizer = Simper.Tokenization.ModelTokenizer.FromFolder(model);
+        var apart = Distinguishing.Select(text => (text, ids: llama.Tokenize(text), reference: tokenizer.Encode(text, addSpecialTokens: false)))
+            .Where(r => !r.ids.SequenceEqual(r.reference))
+            .Select(r => $"{System.Text.Json.JsonSerializer.Serialize(r.text)}: llama.cpp [{string.Join(' ', r.ids)}], tokenizer.json [{string.Join(' ', r.reference)}]").ToList();
+        Assert.True(apart.Count == 0, string.Join("\n", apart));
     }
+
+    private static readonly string[] Distinguishing =
+    [
+        "3.14159265 and 1234567890 or 12,345", "Hello\n\n\nworld\r\n\r\nagain", "abc中文def 한국어ghi", "trailing   ",
+        "x = [1,2,3];\n\tif (a>=b) { return -1; }", "µ-meter Ωhm über naïve", "don't I'M we'VE", "  leading\t\ttabs",
+        "...!!!??? ,.;:", "２０２４年", "foo_bar-baz/qux", "emoji 🦙🦙 done",
+        "مرحبا بالعالم", "नमस्ते दुनिया", "สวัสดี ชาวโลก", "שלום עולם", "こんにちは世界abc", "$hello #tag @user",
+    ];
 }
