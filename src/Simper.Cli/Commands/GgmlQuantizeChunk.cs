@@ -20,8 +20,7 @@ internal static unsafe class GgmlQuantizeChunk
         var quantize = Function();
         var block = GgufWriter.BlockSize(type) ?? throw new ArgumentOutOfRangeException(nameof(type));
         var rowCount = rows.LongLength / rowLength;
-        // block_q8_0: a float16 scale and 32 int8 values.
-        var bytes = new byte[rows.LongLength / block * 34];
+        var bytes = new byte[rows.LongLength / block * GgufWriter.BlockBytes(type)];
         fixed (float* source = rows)
         fixed (byte* target = bytes)
         {

@@ -152,7 +152,7 @@ public sealed class GgufWriter
     }
 
     /// <summary>Bytes of one block: Q8_0 is a float16 scale and 32 signed bytes (ggml's block_q8_0).</summary>
-    private static long BlockBytes(GgmlType type) => type == GgmlType.Q8_0 ? 34 : throw new ArgumentOutOfRangeException(nameof(type));
+    public static long BlockBytes(GgmlType type) => type == GgmlType.Q8_0 ? 34 : throw new ArgumentOutOfRangeException(nameof(type));
 
     private static ScalarType Dtype(GgmlType type) => type switch
     {
