@@ -5,8 +5,10 @@ using Simper.Export;
 namespace Simper.Cli.Commands;
 
 /// <summary>
-/// Runs an export: the library writes F32/F16/BF16 bytes itself; Q8_0 and Q4_K_M are llama.cpp's own quantizer
-/// (LLamaSharp's LLamaQuantizer) run over a written F32 file, which is why this lives in the CLI and not the library.
+/// Runs an export: the library writes F32/F16/BF16 bytes itself; Q8_0 tensors are quantized by llama.cpp's
+/// ggml_quantize_chunk as the file is written (as convert_hf_to_gguf.py does, rows that are not whole blocks stay
+/// F16); Q4_K_M is llama.cpp's own quantizer (LLamaSharp's LLamaQuantizer) run over a written F32 file. Both call
+/// llama.cpp, which is why this lives in the CLI and not the library.
 /// </summary>
 internal static class GgufExport
 {
@@ -27,11 +29,13 @@ internal static class GgufExport
     {
         if (type.Quantization == null)
         {
-            foreach (var note in GgufModelExport.Write(modelDir, output, type.Written)) Output.Log($"note: {note}");
-            Output.Log($"wrote {output} ({type.Name})");
+            // llama_model_quantize has no Q8_0 fallback for rows that are not whole blocks (it stops), and its
+            // per-tensor overrides are a C++ std::vector LLamaSharp cannot fill; so Q8_0 is quantized tensor by tensor.
+            GgmlQuantizer? quantizer = GgufWriter.BlockSize(type.Written) != null ? GgmlQuantizeChunk.Quantize : null;
+            foreach (var note in GgufModelExport.Write(modelDir, output, type.Written, quantizer)) Output.Log($"note: {note}");
+            Output.Log($"wrote {output} ({type.Name}{(quantizer != null ? ", quantized by llama.cpp's ggml_quantize_chunk" : "")})");
             return;
         }
-        if (type.Quantization == "Q8_0") RefuseRowsQ8Cannot(modelDir);
         var intermediate = output + ".f32.partial";
         string? llamaError = null;
         try
@@ -44,8 +48,7 @@ internal static class GgufExport
                 if (level == LLamaLogLevel.Error) llamaError = message.Trim();
             });
             NativeApi.llama_empty_call();
-            var fileType = type.Quantization == "Q8_0" ? LLamaFtype.MOSTLY_Q8_0 : LLamaFtype.MOSTLY_Q4_K_M;
-            if (!LLamaQuantizer.Quantize(intermediate, output, fileType, nthread: Environment.ProcessorCount))
+            if (!LLamaQuantizer.Quantize(intermediate, output, LLamaFtype.MOSTLY_Q4_K_M, nthread: Environment.ProcessorCount))
                 throw new SimperException($"{output}: llama.cpp's quantizer failed to write {type.Name}" + (llamaError == null ? "" : $" ({llamaError})"));
             Output.Log($"wrote {output} ({type.Name}, quantized by llama.cpp)");
         }
@@ -53,18 +56,5 @@ internal static class GgufExport
         {
             if (File.Exists(intermediate)) File.Delete(intermediate);
         }
-    }
-
-    /// <summary>
-    /// llama.cpp's Q8_0 packs rows in blocks of 32 and, unlike the k-quants, defines no fallback type for a row
-    /// that does not divide: its quantizer stops. Said before writing anything, naming the first such weight.
-    /// </summary>
-    private static void RefuseRowsQ8Cannot(string modelDir)
-    {
-        using var source = ExportSource.Open(modelDir);
-        foreach (var (name, shape) in source.Weights)
-            if (shape.Length == 2 && shape[1] % 32 != 0)
-                throw new SimperException($"{modelDir}: weight \"{name}\" has rows of {shape[1]} values; llama.cpp's q8_0 needs a multiple of 32 " +
-                    "and has no fallback for it (q4_k_m falls back per tensor; f16 and f32 always work)");
     }
 }

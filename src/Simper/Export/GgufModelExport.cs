@@ -13,22 +13,30 @@ public static class GgufModelExport
 {
     /// <summary>
     /// Writes <paramref name="output"/> from the folder <paramref name="modelDir"/> with 2-D weights as
-    /// <paramref name="type"/> (norms and biases stay F32, as in the converter). Returns notes for the user, such as
-    /// a sliding window llama.cpp ignores.
+    /// <paramref name="type"/> (norms and biases stay F32, as in the converter). A quantized type is made by
+    /// <paramref name="quantizer"/>; weights whose rows are not whole blocks stay F16, as convert_hf_to_gguf.py keeps
+    /// them. Returns notes for the user, such as a sliding window llama.cpp ignores or the weights kept in F16.
     /// </summary>
-    public static IReadOnlyList<string> Write(string modelDir, string output, GgmlType type)
+    public static IReadOnlyList<string> Write(string modelDir, string output, GgmlType type, GgmlQuantizer? quantizer = null)
     {
+        if (GgufWriter.BlockSize(type) != null && quantizer == null)
+            throw new ArgumentException($"{type} is written by a quantizer the caller supplies", nameof(quantizer));
         using var source = ExportSource.Open(modelDir);
         var writer = new GgufWriter();
         var architecture = Architecture(source.Config);
         AddMetadata(writer, source.Config, architecture, Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd(Path.DirectorySeparatorChar)));
         writer.Add("general.file_type", GgufExportType.FileType(type));
+        if (quantizer != null) writer.Add("general.quantization_version", GgufExportType.QuantizationVersion);
         GgufTokenizer.AddTo(writer, source.Folder, source.Config.VocabSize);
-        AddTensors(writer, source, architecture, type);
+        var keptF16 = AddTensors(writer, source, architecture, type, quantizer);
         var directory = Path.GetDirectoryName(Path.GetFullPath(output));
         if (directory != null) Directory.CreateDirectory(directory);
         writer.Write(output);
-        return Notes(source.Config, source.RawConfig, architecture);
+        var notes = Notes(source.Config, source.RawConfig, architecture);
+        if (keptF16.Count > 0)
+            notes.Add($"kept in F16, their rows not a multiple of {type}'s blocks of {GgufWriter.BlockSize(type)} values " +
+                $"(as convert_hf_to_gguf.py does): {string.Join(", ", keptF16)}");
+        return notes;
     }
 
     /// <summary>llama.cpp's architecture name: Mistral is written as llama, as the converter does.</summary>
@@ -56,9 +64,11 @@ public static class GgufModelExport
         }
     }
 
-    private static void AddTensors(GgufWriter writer, ExportSource source, string arch, GgmlType type)
+    /// <summary>Adds the weights; returns the GGUF names of those kept in F16 because their rows are not whole blocks.</summary>
+    private static List<string> AddTensors(GgufWriter writer, ExportSource source, string arch, GgmlType type, GgmlQuantizer? quantizer)
     {
         var c = source.Config;
+        var keptF16 = new List<string>();
         foreach (var (name, shape) in source.Weights)
         {
             // A tied head is the embedding; llama.cpp uses token_embd when output.weight is absent.
@@ -68,13 +78,20 @@ public static class GgufModelExport
             int? heads = !RotaryLayout.Needed(arch) ? null
                 : name.Contains(".self_attn.q_proj.") ? c.NumAttentionHeads
                 : name.Contains(".self_attn.k_proj.") ? c.NumKeyValueHeads : null;
-            writer.AddTensor(ggufName, shape, shape.Length == 1 ? GgmlType.F32 : type, () =>
+            var tensorType = shape.Length == 1 ? GgmlType.F32 : type;
+            if (GgufWriter.BlockSize(tensorType) is int block && shape[^1] % block != 0)
+            {
+                tensorType = GgmlType.F16;
+                keptF16.Add(ggufName);
+            }
+            writer.AddTensor(ggufName, shape, tensorType, () =>
             {
                 var data = source.Read(name);
                 return heads is int h ? RotaryLayout.Permute(data, h) : data;
-            });
+            }, GgufWriter.BlockSize(tensorType) != null ? quantizer : null);
         }
         if (c.RopeScaling is { } scaling) writer.AddTensor("rope_freqs.weight", [c.HeadDim / 2], GgmlType.F32, () => RopeFactors(c, scaling));
+        return keptF16;
     }
 
     /// <summary>Llama 3 RoPE scaling as llama.cpp reads it: one factor per rotary frequency, as the converter computes them.</summary>

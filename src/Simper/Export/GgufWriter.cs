@@ -4,8 +4,17 @@ using static TorchSharp.torch;
 
 namespace Simper.Export;
 
-/// <summary>The ggml tensor types the export writes itself; quantized types come from llama.cpp's quantizer.</summary>
-public enum GgmlType : uint { F32 = 0, F16 = 1, BF16 = 30 }
+/// <summary>
+/// The ggml tensor types the export writes. F32, F16 and BF16 are plain conversions; Q8_0's blocks are made by a
+/// <see cref="GgmlQuantizer"/> the caller supplies (llama.cpp's own code), never by this library.
+/// </summary>
+public enum GgmlType : uint { F32 = 0, F16 = 1, Q8_0 = 8, BF16 = 30 }
+
+/// <summary>
+/// Quantizes whole rows of <paramref name="rowLength"/> float32 values (<paramref name="rows"/> holds a whole number
+/// of rows) to <paramref name="type"/>'s blocks, returning ggml's bytes for them.
+/// </summary>
+public delegate byte[] GgmlQuantizer(GgmlType type, float[] rows, long rowLength);
 
 /// <summary>
 /// Writes a GGUF v3 file as llama.cpp's gguf-py does: magic "GGUF", version, tensor count, metadata count, the
@@ -21,7 +30,7 @@ public sealed class GgufWriter
     private sealed record Entry(string Key, ValueType Type, object Value);
 
     /// <summary>A tensor whose data is produced (as float32, in torch's row-major layout) only when the file is written.</summary>
-    private sealed record TensorEntry(string Name, long[] Shape, GgmlType Type, Func<Tensor> Data);
+    private sealed record TensorEntry(string Name, long[] Shape, GgmlType Type, Func<Tensor> Data, GgmlQuantizer? Quantizer);
 
     private readonly List<Entry> _metadata = [];
     private readonly List<TensorEntry> _tensors = [];
@@ -44,12 +53,20 @@ public sealed class GgufWriter
         _metadata.Add(new Entry(key, type, value));
     }
 
-    /// <summary>Adds a tensor of torch shape <paramref name="shape"/>; <paramref name="data"/> is called once, at write time.</summary>
-    public void AddTensor(string name, long[] shape, GgmlType type, Func<Tensor> data)
+    /// <summary>
+    /// Adds a tensor of torch shape <paramref name="shape"/>; <paramref name="data"/> is called once, at write time.
+    /// A quantized <paramref name="type"/> needs <paramref name="quantizer"/> and rows of whole blocks.
+    /// </summary>
+    public void AddTensor(string name, long[] shape, GgmlType type, Func<Tensor> data, GgmlQuantizer? quantizer = null)
     {
         if (_tensors.Any(t => t.Name == name)) throw new InvalidOperationException($"GGUF tensor {name} written twice");
-        _tensors.Add(new TensorEntry(name, shape, type, data));
+        if (BlockSize(type) is int block && (quantizer == null || shape[^1] % block != 0))
+            throw new InvalidOperationException($"GGUF tensor {name} as {type} needs a quantizer and rows of whole {block}-value blocks");
+        _tensors.Add(new TensorEntry(name, shape, type, data, quantizer));
     }
+
+    /// <summary>Values per block of a quantized type (null for the plain types).</summary>
+    public static int? BlockSize(GgmlType type) => type == GgmlType.Q8_0 ? 32 : null;
 
     /// <summary>Writes the file beside <paramref name="path"/> and moves it into place, so a failure leaves no torn file.</summary>
     public void Write(string path)
@@ -99,6 +116,11 @@ public sealed class GgufWriter
             var data = t.Data();
             if (!data.shape.SequenceEqual(t.Shape))
                 throw new InvalidOperationException($"tensor {t.Name} has shape [{string.Join(", ", data.shape)}], declared [{string.Join(", ", t.Shape)}]");
+            if (t.Quantizer != null)
+            {
+                WriteQuantized(w, t, data);
+                continue;
+            }
             var stored = data.detach().to(Dtype(t.Type), torch.CPU).contiguous();
             using var flat = stored.view(-1);
             const long chunk = 1L << 26;
@@ -111,6 +133,27 @@ public sealed class GgufWriter
         }
     }
 
+    /// <summary>Hands the quantizer whole rows, a bounded number of values at a time, and checks the bytes it returns.</summary>
+    private static void WriteQuantized(BinaryWriter w, TensorEntry t, Tensor data)
+    {
+        var rowLength = t.Shape[^1];
+        using var flat = data.detach().to(ScalarType.Float32, torch.CPU).contiguous().view(-1);
+        var rowsPerChunk = Math.Max(1, (1L << 24) / rowLength);
+        var blockBytes = BlockBytes(t.Type);
+        for (long start = 0; start < flat.numel(); start += rowsPerChunk * rowLength)
+        {
+            using var part = flat.narrow(0, start, Math.Min(rowsPerChunk * rowLength, flat.numel() - start));
+            var bytes = t.Quantizer!(t.Type, part.data<float>().ToArray(), rowLength);
+            if (bytes.LongLength != part.numel() / BlockSize(t.Type)!.Value * blockBytes)
+                throw new InvalidOperationException($"the quantizer returned {bytes.LongLength} bytes for {part.numel()} values of {t.Name} as {t.Type}");
+            w.Write(bytes);
+        }
+        Pad(w);
+    }
+
+    /// <summary>Bytes of one block: Q8_0 is a float16 scale and 32 signed bytes (ggml's block_q8_0).</summary>
+    public static long BlockBytes(GgmlType type) => type == GgmlType.Q8_0 ? 34 : throw new ArgumentOutOfRangeException(nameof(type));
+
     private static ScalarType Dtype(GgmlType type) => type switch
     {
         GgmlType.F32 => ScalarType.Float32,
@@ -119,8 +162,12 @@ public sealed class GgufWriter
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
-    private static ulong ByteSize(TensorEntry t) =>
-        (ulong)t.Shape.Aggregate(1L, (a, b) => a * b) * (t.Type == GgmlType.F32 ? 4ul : 2ul);
+    private static ulong ByteSize(TensorEntry t)
+    {
+        var values = (ulong)t.Shape.Aggregate(1L, (a, b) => a * b);
+        if (BlockSize(t.Type) is int block) return values / (ulong)block * (ulong)BlockBytes(t.Type);
+        return values * (t.Type == GgmlType.F32 ? 4ul : 2ul);
+    }
 
     private static ulong Aligned(ulong n) => (n + Alignment - 1) / Alignment * Alignment;
 

@@ -1,10 +1,12 @@
-using Simper.Tests.CliCommands;
 using Simper.Tokenization;
 using Xunit.Abstractions;
 
 namespace Simper.Tests.Export;
 
-/// <summary>stories260K quantized by llama.cpp's own quantizer (through `simper export --type q8_0|q4_k_m`).</summary>
+/// <summary>
+/// stories260K quantized by llama.cpp's own code through `simper export`: q8_0 tensor by tensor with ggml_quantize_chunk,
+/// q4_k_m by llama_model_quantize.
+/// </summary>
 public class QuantizedExportTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<uint, string> TypeNames = new()
@@ -14,7 +16,7 @@ public class QuantizedExportTests(ITestOutputHelper output)
     };
 
     [SkippableFact]
-    public void Q4KMLoadsGeneratesAndKeepsThePerplexityNearF32AndQ8IsRefusedForItsRowsOf172()
+    public void Q8AndQ4KMLoadGenerateAndKeepThePerplexityNearF32()
     {
         var stories = SharedData.Path("data", "stories260K");
         var text = File.ReadAllText(SharedData.Path("data", "text", "tinystories_sample.txt"));
@@ -23,22 +25,30 @@ public class QuantizedExportTests(ITestOutputHelper output)
         using var folder = new TempFolder();
 
         var perplexity = new Dictionary<string, double>();
-        // llama.cpp's q8_0 has no fallback for the 172-wide rows of down_proj: refused before anything is written.
-        CliAssert.UserError(Support.Cli.Run("export", "--model", stories, "--output", folder.File("q8.gguf"), "--type", "q8_0"),
-            "\"model.layers.0.mlp.down_proj.weight\" has rows of 172 values; llama.cpp's q8_0 needs a multiple of 32", alone: true);
-        Assert.Empty(Directory.GetFiles(folder.Path));
-
-        foreach (var type in new[] { "f32", "q4_k_m" })
+        foreach (var type in new[] { "f32", "q8_0", "q4_k_m" })
         {
             var gguf = folder.File($"stories260K-{type}.gguf");
             var result = Support.Cli.Run("export", "--model", stories, "--output", gguf, "--type", type);
             Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.Single(Directory.GetFiles(folder.Path, $"stories260K-{type}*")); // the F32 intermediate is gone
+            Assert.Single(Directory.GetFiles(folder.Path, $"stories260K-{type}*")); // no intermediate or partial file is left
             var file = GgufFile.Read(gguf);
             var types = file.TensorTypes.GroupBy(t => TypeNames.GetValueOrDefault(t.Value, t.Value.ToString()))
                 .Select(g => $"{g.Key} x{g.Count()}");
             output.WriteLine($"{type}: tensor types {string.Join(", ", types)}");
             if (type == "q4_k_m") Assert.Contains(file.TensorTypes.Values, t => t is 6u or 8u or 12u or 14u);
+            if (type == "q8_0")
+            {
+                // down_proj's rows of 172 values are not whole blocks of 32: F16, as convert_hf_to_gguf.py keeps them.
+                Assert.Equal(1u, file.TensorTypes["blk.0.ffn_down.weight"]);
+                Assert.Equal(1u, file.TensorTypes["blk.4.ffn_down.weight"]);
+                Assert.Equal(8u, file.TensorTypes["token_embd.weight"]);
+                Assert.Equal(8u, file.TensorTypes["blk.0.ffn_gate.weight"]);
+                Assert.Equal(8u, file.TensorTypes["blk.0.attn_q.weight"]);
+                Assert.Equal(0u, file.TensorTypes["blk.0.attn_norm.weight"]);
+                Assert.Equal(7u, file.Metadata["general.file_type"]);
+                Assert.Contains("kept in F16, their rows not a multiple of Q8_0's blocks of 32 values", result.Stderr);
+                Assert.Contains("blk.0.ffn_down.weight", result.Stderr);
+            }
 
             using var llama = new LlamaCpp(gguf);
             var generated = llama.Greedy([tokenizer.BosTokenId!.Value], 20);
@@ -48,6 +58,7 @@ public class QuantizedExportTests(ITestOutputHelper output)
             output.WriteLine($"{type}: perplexity {perplexity[type]:F3} over {ids.Count - 1} tokens");
         }
         Assert.InRange(perplexity["f32"], 6.17, 6.21);
+        Assert.InRange(perplexity["q8_0"] / perplexity["f32"], 0.995, 1.02);
         Assert.InRange(perplexity["q4_k_m"] / perplexity["f32"], 0.99, 1.25);
     }
 
@@ -68,6 +79,35 @@ public class QuantizedExportTests(ITestOutputHelper output)
             continuations[type] = llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5);
         }
         // Q8_0 moves the logits by little; the first greedy tokens of this random model are far from ties.
+        Assert.Equal(continuations["f32"], continuations["q8_0"]);
+    }
+
+    [Fact]
+    public void Q8KeepsRowsThatAreNotWholeBlocksInF16AndSaysWhich()
+    {
+        using var folder = new TempFolder();
+        var model = ExportModels.Create(folder.File("model"), null, c => c with { IntermediateSize = 72, InitializerRange = 0.5 });
+        var continuations = new Dictionary<string, List<int>>();
+        foreach (var type in new[] { "f32", "q8_0" })
+        {
+            var gguf = folder.File($"{type}.gguf");
+            var result = Support.Cli.Run("export", "--model", model, "--output", gguf, "--type", type);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var file = GgufFile.Read(gguf);
+            if (type == "q8_0")
+            {
+                Assert.Equal(1u, file.TensorTypes["blk.0.ffn_down.weight"]); // rows of 72
+                Assert.Equal(8u, file.TensorTypes["blk.0.ffn_up.weight"]);
+                Assert.Equal(0u, file.TensorTypes["output_norm.weight"]);
+                Assert.Equal(2u, file.Metadata["general.quantization_version"]);
+                var notes = result.Stderr.Split('\n').Where(l => l.StartsWith("note: kept in F16")).ToList();
+                Assert.Single(notes);
+                Assert.Contains("blk.0.ffn_down.weight", notes[0]);
+                Assert.DoesNotContain("ffn_up", notes[0]);
+            }
+            using var llama = new LlamaCpp(gguf);
+            continuations[type] = llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5);
+        }
         Assert.Equal(continuations["f32"], continuations["q8_0"]);
     }
 
