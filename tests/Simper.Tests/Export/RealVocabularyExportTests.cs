@@ -42,7 +42,7 @@ public class RealVocabularyExportTests
         Assert.True(export.ExitCode == 0, export.ToString());
         Assert.Equal(name, GgufFile.Read(gguf).Metadata["tokenizer.ggml.pre"]);
 
-        var inputs = TrainedModelExportTests.ReadInputs(Path.Combine(vocab, "inp"));
+        var inputs = VocabularyTestFiles.ReadInputs(Path.Combine(vocab, "inp"));
         var expected = File.ReadAllText(Path.Combine(vocab, "out")).Split('\n')[..^1]
             .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()).ToList();
         Assert.Equal(46, inputs.Count);

@@ -50,7 +50,7 @@ public class TrainedModelExportTests
         Assert.Equal(tokenizer.Decode(untilEos, skipSpecialTokens: true), generate.Stdout.TrimEnd('\n'));
 
         var failures = new List<string>();
-        foreach (var text in ReadInputs(SharedData.Path("data", "tokenizer-tests", suite + ".inp")))
+        foreach (var text in VocabularyTestFiles.ReadInputs(SharedData.Path("data", "tokenizer-tests", suite + ".inp")))
         {
             var simper = tokenizer.Encode(text, addSpecialTokens: false);
             var cpp = llama.Tokenize(text);
@@ -59,13 +59,4 @@ public class TrainedModelExportTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    internal static List<string> ReadInputs(string path)
-    {
-        const string separator = "\n__ggml_vocab_test__\n";
-        var all = File.ReadAllText(path);
-        var inputs = new List<string>();
-        for (int pos = 0, next; (next = all.IndexOf(separator, pos, StringComparison.Ordinal)) >= 0; pos = next + separator.Length)
-            inputs.Add(all[pos..next]);
-        return inputs;
-    }
 }

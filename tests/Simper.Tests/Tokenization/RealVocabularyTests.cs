@@ -9,19 +9,7 @@ namespace Simper.Tests.Tokenization;
 /// </summary>
 public class RealVocabularyTests
 {
-    private static List<string> ReadInputs(string path)
-    {
-        const string separator = "\n__ggml_vocab_test__\n";
-        var all = File.ReadAllText(path);
-        var inputs = new List<string>();
-        for (int pos = 0, next; (next = all.IndexOf(separator, pos, StringComparison.Ordinal)) >= 0; pos = next + separator.Length)
-            inputs.Add(all[pos..next]);
-        return inputs;
-    }
 
-    private static List<int[]> ReadExpected(string path) =>
-        File.ReadAllText(path).Split('\n')[..^1]
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()).ToList();
 
     [SkippableTheory]
     [InlineData("llama-bpe")]
@@ -32,8 +20,8 @@ public class RealVocabularyTests
     {
         using var folder = VocabularyFolders.Write(name);
         var tokenizer = ModelTokenizer.FromFolder(folder.Path);
-        var inputs = ReadInputs(Path.Combine(VocabularyFolders.Source(name), "inp"));
-        var expected = ReadExpected(Path.Combine(VocabularyFolders.Source(name), "out"));
+        var inputs = VocabularyTestFiles.ReadInputs(Path.Combine(VocabularyFolders.Source(name), "inp"));
+        var expected = VocabularyTestFiles.ReadExpected(Path.Combine(VocabularyFolders.Source(name), "out"));
         Assert.Equal(46, inputs.Count);
         Assert.Equal(46, expected.Count);
 

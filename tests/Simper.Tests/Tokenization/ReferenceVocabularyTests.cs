@@ -6,25 +6,12 @@ namespace Simper.Tests.Tokenization;
 /// <summary>The reference tokenizer test suites (46 strings each, expected ids from the reference tokenizers).</summary>
 public class ReferenceVocabularyTests
 {
-    /// <summary>Inputs separated by the line __ggml_vocab_test__, each followed by it (as llama.cpp's reader splits them).</summary>
-    private static List<string> ReadInputs(string path)
-    {
-        const string separator = "\n__ggml_vocab_test__\n";
-        var all = File.ReadAllText(path);
-        var inputs = new List<string>();
-        for (int pos = 0, next; (next = all.IndexOf(separator, pos, StringComparison.Ordinal)) >= 0; pos = next + separator.Length)
-            inputs.Add(all[pos..next]);
-        return inputs;
-    }
 
-    private static List<int[]> ReadExpected(string path) =>
-        File.ReadAllText(path).Split('\n')[..^1]
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()).ToList();
 
     private static void AssertSuite(ModelTokenizer tokenizer, string name)
     {
-        var inputs = ReadInputs(SharedData.Path("data", "tokenizer-tests", name + ".inp"));
-        var expected = ReadExpected(SharedData.Path("data", "tokenizer-tests", name + ".out"));
+        var inputs = VocabularyTestFiles.ReadInputs(SharedData.Path("data", "tokenizer-tests", name + ".inp"));
+        var expected = VocabularyTestFiles.ReadExpected(SharedData.Path("data", "tokenizer-tests", name + ".out"));
         Assert.Equal(46, inputs.Count);
         Assert.Equal(46, expected.Count);
         var failures = new List<string>();
