@@ -68,9 +68,10 @@ internal static class TrainCommand
                 Resume = resumeGiven ? parse.GetValue(resume) ?? "latest" : null,
             };
             var summary = ProgressSinks.Run(sink => job.Run(sink, Console.Error));
-            Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
-                                    (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
-                                    $"; model saved in {job.OutputPath}");
+            if (Simper.Distributed.Communicators.EnvironmentRank == 0)
+                Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
+                                        (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
+                                        $"; model saved in {job.OutputPath}");
             return 0;
         });
         return command;
