@@ -45,6 +45,9 @@ public static class CommandLine
 
     public static int Run(string[] args)
     {
+        // mpirun hands each rank a pseudo-terminal, on which .NET's console would begin stdout with the terminal's
+        // keypad-mode escape; the data a rank prints must be the bytes a lone process prints.
+        if (Communicators.LaunchedByMpi) Environment.SetEnvironmentVariable("TERM", "dumb");
         // Before libtorch's first operation (see ProcessSetup; loading the library applies it too).
         ProcessSetup.Apply();
         var parse = Build().Parse(args);

@@ -139,7 +139,7 @@ public sealed class TrainingSettings
             "Preference pairs (or SFT examples) per micro-batch; limited by memory.",
             s => s.BatchSize, (s, v) => s.BatchSize = v),
         TrainingOption.Integer("gradient-accumulation-steps", 32, 1, null,
-            "Micro-batches accumulated per optimizer step; effective batch = batch-size x this (4 x 32 = 128, the paper's).",
+            "Micro-batches accumulated per optimizer step by each process; global batch = batch-size x this x processes (4 x 32 = 128 in one process, the paper's; under mpirun -np N, N times that, as accelerate counts it).",
             s => s.GradientAccumulationSteps, (s, v) => s.GradientAccumulationSteps = v),
         TrainingOption.Number("learning-rate", 5e-6, "a number > 0", v => v > 0,
             "Peak learning rate after warmup. The paper uses 5e-7..1e-6 for 7B models; 5e-6 suits models under 1B trained for few steps on CPU, where those rates barely move the policy.",
