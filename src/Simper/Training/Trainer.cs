@@ -10,7 +10,12 @@ using static TorchSharp.torch;
 namespace Simper.Training;
 
 /// <summary>What a finished run reports.</summary>
-public sealed record TrainingSummary(int Steps, int SkippedSteps, IReadOnlyDictionary<string, double> FinalEvaluation, TimeSpan Duration);
+public sealed record TrainingSummary(int Steps, int SkippedSteps, IReadOnlyDictionary<string, double> FinalEvaluation, TimeSpan Duration)
+{
+    /// <summary>The checkpoint a run asked to stop (<see cref="Trainer{TExample}.Stop"/>) saved before its last step,
+    /// to continue it with --resume; null for a run that ran to its end.</summary>
+    public string? StoppedAt { get; init; }
+}
 
 /// <summary>
 /// The one trainer behind every method: AdamW, warmup then the chosen schedule, gradient accumulation, clipping,
@@ -54,6 +59,13 @@ public sealed class Trainer<TExample>(
 
     /// <summary>The ranks training together; the lone process by default.</summary>
     public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
+
+    /// <summary>
+    /// Asks the run to stop early (SIGTERM from a scheduler or a preempted machine): the step under way finishes, a
+    /// checkpoint is written and <see cref="Train"/> returns with <see cref="TrainingSummary.StoppedAt"/>. Under
+    /// several ranks a request on any one stops all of them after the same step.
+    /// </summary>
+    public CancellationToken Stop { get; init; }
 
     private bool Writes => Communicator.Rank == 0;
     private int Accumulation => settings.GradientAccumulationSteps;
@@ -125,8 +137,15 @@ public sealed class Trainer<TExample>(
             if (eval is { Count: > 0 } && settings.EvalSteps > 0 && step % settings.EvalSteps == 0 && step != totalSteps)
                 metrics?.LogEvaluation(step, epoch, Evaluate(eval));
             // A checkpoint taken amid non-finite steps is not a good one to return to; the previous one is kept.
-            if (settings.SavesCheckpoints && settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0)
-                SaveCheckpoint(step, epoch, optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
+            bool saved = settings.SavesCheckpoints && settings.SaveSteps > 0 && step % settings.SaveSteps == 0 && step != totalSteps && nonFiniteInRow == 0;
+            if (saved) SaveCheckpoint(step, epoch, optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
+            if (step != totalSteps && StopAgreed())
+            {
+                if (!saved) SaveCheckpoint(step, epoch, optimizer, masters, totalSteps, new(skipped, nonFiniteInRow, window));
+                progress.Finish();
+                Communicator.Barrier();
+                return new TrainingSummary(step, skipped, new Dictionary<string, double>(), clock.Elapsed) { StoppedAt = run.CheckpointPath(step) };
+            }
         }
         progress.Finish();
 
@@ -200,6 +219,15 @@ public sealed class Trainer<TExample>(
             throw new SettingException($"«resume» {checkpoint}: trained with a global batch of {saved} " +
                 $"(batch size × gradient accumulation × ranks, on {state.WorldSize ?? 1} ranks); this run's is {wanted} " +
                 $"({settings.BatchSize} × {settings.GradientAccumulationSteps} × {ranks}); keep the product to continue the run");
+    }
+
+    /// <summary>Whether any rank was asked to stop: every rank must leave after the same step.</summary>
+    private bool StopAgreed()
+    {
+        if (Communicator.Size == 1) return Stop.IsCancellationRequested;
+        Span<double> requests = [Stop.IsCancellationRequested ? 1 : 0];
+        Communicator.AllReduceSum(requests);
+        return requests[0] > 0;
     }
 
     /// <summary>A rank's own dropout seed; rank 0 keeps the run's seed, so one process draws as it always has.</summary>

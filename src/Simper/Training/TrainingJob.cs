@@ -37,6 +37,9 @@ public sealed record TrainingJob
 
     private ICommunicator Ranks => Communicator ?? Communicators.World;
 
+    /// <summary>Stops the run after its current step with a checkpoint (see <see cref="Trainer{TExample}.Stop"/>).</summary>
+    public CancellationToken Stop { get; init; }
+
     public TrainingSummary Run(IProgressSink progress, TextWriter log)
     {
         // Rank 0 alone reports; the others would repeat it line for line.
@@ -129,6 +132,7 @@ public sealed record TrainingJob
             Lora = lora,
             BaseModelPath = Model.Path,
             Communicator = Ranks,
+            Stop = Stop,
         };
         try
         {
