@@ -8,7 +8,7 @@ public static class Communicators
 {
     public const string WorldSizeVariable = "OMPI_COMM_WORLD_SIZE";
     public const string RankVariable = "OMPI_COMM_WORLD_RANK";
-    public const string LocalSizeVariable = "OMPI_COMM_WORLD_LOCAL_SIZE";
+    public const string LocalSizeVariable = Runtime.RankThreads.LocalSizeVariable;
     public const string LocalRankVariable = "OMPI_COMM_WORLD_LOCAL_RANK";
 
     private static readonly Lazy<ICommunicator> _world = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);

@@ -208,7 +208,7 @@ public sealed class TrainingSettings
             "Where tensors live: cpu, or cuda with a CUDA build of libtorch.",
             s => s.Device, (s, v) => s.Device = v),
         TrainingOption.Integer("threads", 0, 0, null,
-            "CPU threads for libtorch; 0 keeps libtorch's default (one per core).",
+            "CPU threads for libtorch; 0 keeps libtorch's default (one per core), or under mpirun this rank's share: the cores it may use divided by the ranks on its machine.",
             s => s.Threads, (s, v) => s.Threads = v),
         TrainingOption.Choice("packing", PairPacking.SharedPromptPaddingFree, PackingNames,
             "Forward layout; all give the same losses and gradients. padded: one right-padded row per sequence; shared-prompt: each pair's prompt computed once; padding-free: the micro-batch back to back in one row; shared-prompt-padding-free (fastest): both. SFT and KTO rows are packed when padding-free.",
