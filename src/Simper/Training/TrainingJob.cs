@@ -113,7 +113,7 @@ public sealed record TrainingJob
         }
         var loss = makeLoss(policy, policy.Config.PaddingId);
         var run = Ranks.Rank == 0 ? RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null) : RunFolder.Attach(OutputPath);
-        if (Resume is null && Ranks.Rank == 0) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile));
+        if (Resume is null && Ranks.Rank == 0) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile), Ranks.Size);
         log.Write(_dataNotes);
         if (report.MovedQuestionWarning() is { } warning) log.WriteLine(warning);
         // One count of the data: the examples trained on, with what truncation did to them.

@@ -40,6 +40,9 @@ public class DataParallelTrainingTests
             Assert.Equal(one[i][MetricNames.Loss]!.Value, two[i][MetricNames.Loss]!.Value, 5);
             Assert.Equal(one[i][MetricNames.GradNorm]!.Value, two[i][MetricNames.GradNorm]!.Value, 5);
         }
+        var recorded = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(temp.File("two"), RunFolder.SettingsFile)))!;
+        Assert.Equal((2, 4), (recorded[TrainingRecipe.ProcessesKey]!.GetValue<int>(), recorded[TrainingRecipe.GlobalBatchKey]!.GetValue<int>()));
+        Assert.Equal(2, TrainingRecipe.Load(Path.Combine(temp.File("two"), RunFolder.SettingsFile)).BatchSize);
         // Rank 0 alone wrote: one metrics file, one checkpoint per save, recording the global batch.
         var state = TrainerState.Load(Path.Combine(temp.File("two"), "checkpoint-2", TrainerState.FileName));
         Assert.Equal((2, 4), (state.WorldSize, state.GlobalBatchSize));
