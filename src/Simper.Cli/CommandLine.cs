@@ -35,6 +35,7 @@ public static class CommandLine
         GenerateCommand.Create(),
         EvalCommand.Create(),
         PerplexityCommand.Create(),
+        ExportCommand.Create(),
         PreviewCommand.Create(),
         TrainCommand.Create(TrainingSettings.SftMethod),
         TrainCommand.Create("train"),

@@ -1,10 +1,13 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection;
 using System.Globalization;
 using System.Text.Json;
 using Simper.Demo;
 using Simper.Demo.Report;
 using Simper.Demo.Tasks;
 using Simper.Objectives;
+using Simper.Runtime;
 
 namespace Simper.Cli.Commands;
 
@@ -24,7 +27,7 @@ internal static class DemoCommand
         var methods = new Option<string>("--methods")
         {
             Description = $"Comma-separated methods, or 'all' ({string.Join(", ", ObjectiveCatalog.Names)})",
-            DefaultValueFactory = _ => string.Join(",", defaults.Methods),
+            DefaultValueFactory = _ => defaults.Methods.SequenceEqual(ObjectiveCatalog.Names) ? "all" : string.Join(",", defaults.Methods),
         };
         var rates = new Option<string>("--learning-rates")
         {
@@ -39,7 +42,11 @@ internal static class DemoCommand
         var alignEpochs = new Option<double>("--align-epochs") { Description = "Epochs of each alignment run", DefaultValueFactory = _ => defaults.AlignEpochs };
         var hidden = new Option<int>("--hidden-size") { Description = "Hidden size of the base model", DefaultValueFactory = _ => defaults.Model.HiddenSize };
         var layers = new Option<int>("--layers") { Description = "Decoder layers of the base model", DefaultValueFactory = _ => defaults.Model.NumHiddenLayers };
-        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => defaults.Threads };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "CPU threads: libtorch's threads for SFT and sampling, and how many alignment runs go side by side (a process and one thread each)",
+            DefaultValueFactory = _ => defaults.Threads,
+        };
         foreach (var option in new Option[] { output, seed, methods, rates, sftExamples, pairPrompts, evalPrompts, samples, sftEpochs, sftRate, sftBatch, alignEpochs, hidden, layers, threads })
             command.Options.Add(option);
         command.SetAction(parse =>
@@ -63,8 +70,8 @@ internal static class DemoCommand
                     EvalPromptsPerFamily = parse.GetValue(evalPrompts),
                 },
             };
-            var results = new DemoPipeline(settings, parse.GetValue(output)!, Console.Error).Run();
-            Console.Out.Write(DemoReport.Table(results, TableView.BestLearningRate));
+            var results = new DemoPipeline(settings, parse.GetValue(output)!, Console.Error, Simper).Run();
+            Console.Out.Write(DemoReport.Summary(results));
             return 0;
         });
         command.Subcommands.Add(DataCommand());
@@ -124,16 +131,33 @@ internal static class DemoCommand
         var model = CommonOptions.Model();
         var data = new Option<string>("--data") { Description = "Prompts file (JSONL with a prompt field)", Required = true };
         var output = CommonOptions.Output("Also write the score as JSON to this file", required: false);
-        foreach (var option in new Option[] { model, data, output }) command.Options.Add(option);
+        var method = new Option<string>("--method") { Description = "Method that trained the model, as the report labels it (sft for the base); the model folder by default" };
+        var rate = new Option<double?>("--learning-rate") { Description = "Learning rate that trained the model, as the report labels it; none for the base" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads; 0 = libtorch's default (one per core)" };
+        foreach (var option in new Option[] { model, data, output, method, rate, threads }) command.Options.Add(option);
         command.SetAction(parse =>
         {
+            TorchRuntime.SetThreads(parse.GetValue(threads));
             var result = AccuracyScoring.ScoreModel(parse.GetValue(model)!, parse.GetValue(data)!, new DemoSettings().MaxNewTokens);
-            var score = new ModelScore(parse.GetValue(model)!, null, result.AccuracyByFamily, result.Prompts);
+            var score = new ModelScore(parse.GetValue(method) ?? parse.GetValue(model)!, parse.GetValue(rate), result.AccuracyByFamily, result.Prompts);
             if (parse.GetValue(output) is { } path) AccuracyScoring.Write(path, score);
             Console.Out.WriteLine(JsonSerializer.Serialize(score));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// How the demo starts one of its stages as a child process: this same program (the app host, or `dotnet` with
+    /// this assembly) with the stage's arguments.
+    /// </summary>
+    private static ProcessStartInfo Simper(IReadOnlyList<string> args)
+    {
+        var host = Environment.ProcessPath ?? throw new SimperException("demo: cannot tell which program is running, to start its stages");
+        var start = new ProcessStartInfo(host);
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return start;
     }
 
     private static Command ReportCommand()
@@ -145,7 +169,7 @@ internal static class DemoCommand
         {
             var results = DemoRun.Read(parse.GetValue(output)!);
             DemoReport.Write(results, parse.GetValue(output)!);
-            Console.Out.Write(DemoReport.Table(results, TableView.BestLearningRate));
+            Console.Out.Write(DemoReport.Summary(results));
             return 0;
         });
         return command;

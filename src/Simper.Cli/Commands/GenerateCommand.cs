@@ -19,7 +19,7 @@ public static class GenerateCommand
         var output = CommonOptions.Output("JSONL file for --data: one row per sample with prompt, completion, sample and the input's other fields", required: false);
         var samples = new Option<int>("--num-samples") { Description = "Completions per prompt", DefaultValueFactory = _ => 1 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Maximum new tokens per completion", DefaultValueFactory = _ => 128 };
-        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1.0 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature; 0 takes the most likely token, as --greedy", DefaultValueFactory = _ => 1.0 };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling threshold; 1 disables", DefaultValueFactory = _ => 1.0 };
         var topK = new Option<int>("--top-k") { Description = "Sample from the k most likely tokens; 0 disables", DefaultValueFactory = _ => 0 };
         var greedy = new Option<bool>("--greedy") { Description = "Take the most likely token each step instead of sampling" };

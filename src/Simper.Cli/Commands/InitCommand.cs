@@ -4,7 +4,7 @@ using Simper.Models;
 
 namespace Simper.Cli.Commands;
 
-/// <summary>`simper init`: a randomly initialised Llama model with the byte-level tokenizer, as a Hugging Face folder.</summary>
+/// <summary>`simper init`: a randomly initialised model (Llama unless --family) with the byte-level tokenizer, as a Hugging Face folder.</summary>
 public static class InitCommand
 {
     public static Command Create()
@@ -21,13 +21,18 @@ public static class InitCommand
         var kvHeads = Size("--kv-heads", "Key/value heads (grouped-query attention)", ModelPresets.Tiny.NumKeyValueHeads);
         var intermediate = Size("--intermediate-size", "MLP intermediate size", ModelPresets.Tiny.IntermediateSize);
         var maxPositions = Size("--max-positions", "Maximum sequence length", ModelPresets.Tiny.MaxPositionEmbeddings);
+        var family = new Option<string>("--family")
+        {
+            Description = $"Model family (model_type): {ModelConfig.KnownTypes}",
+            DefaultValueFactory = _ => "llama",
+        };
         var tie = new Option<bool>("--tie-word-embeddings") { Description = "Share the embedding matrix with the output head" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output folder if it is not empty" };
         var seed = CommonOptions.Seed();
 
         var command = new Command("init",
             "Create a randomly initialised model with a byte-level tokenizer. Example: simper init --output tiny-model");
-        foreach (var option in new Option[] { output, preset, hidden, layers, heads, kvHeads, intermediate, maxPositions, tie, seed, overwrite })
+        foreach (var option in new Option[] { output, preset, family, hidden, layers, heads, kvHeads, intermediate, maxPositions, tie, seed, overwrite })
             command.Options.Add(option);
 
         command.SetAction(parse =>
@@ -42,10 +47,11 @@ public static class InitCommand
                 IntermediateSize = parse.GetValue(intermediate) ?? basis.IntermediateSize,
                 MaxPositionEmbeddings = parse.GetValue(maxPositions) ?? basis.MaxPositionEmbeddings,
                 TieWordEmbeddings = basis.TieWordEmbeddings || parse.GetValue(tie),
+                Family = parse.GetValue(family)!,
             };
             var dir = parse.GetValue(output)!;
             var config = RandomModelFolder.Create(dir, shape, parse.GetValue(seed), parse.GetValue(overwrite));
-            Output.Log($"wrote {dir}: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, {config.NumAttentionHeads} heads " +
+            Output.Log($"wrote {dir}: {config.Architecture}, {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, {config.NumAttentionHeads} heads " +
                        $"({config.NumKeyValueHeads} key/value), vocabulary {config.VocabSize}");
             return 0;
         });

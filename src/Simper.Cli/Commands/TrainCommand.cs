@@ -29,6 +29,7 @@ internal static class TrainCommand
         var evalSplit = new Option<string?>("--eval-split") { Description = "Evaluation split of --data (or of --eval-data), e.g. test" };
         var refModel = new Option<string?>("--ref-model") { Description = "Reference model for dpo, ipo and kto (default: the starting model, frozen)" };
         var recipe = new Option<string?>("--config") { Description = "YAML or JSON recipe with any of these options; the command line overrides it" };
+        var exportGguf = new Option<string?>("--export-gguf") { Description = "Also write the trained model as model.gguf in --output (f32, f16, bf16, q8_0, q4_k_m), and a LoRA run's adapter as adapter.gguf" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the contents of a non-empty --output folder" };
         var resume = new Option<string?>("--resume")
         {
@@ -36,7 +37,7 @@ internal static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         command.Options.Add(model);
-        foreach (var option in new Option[] { data, output, evalData, evalSplit, refModel, recipe, overwrite, resume })
+        foreach (var option in new Option[] { data, output, evalData, evalSplit, refModel, recipe, overwrite, resume, exportGguf })
             command.Options.Add(option);
         dataOptions.AddTo(command);
 
@@ -57,6 +58,7 @@ internal static class TrainCommand
             foreach (var (hyperparameter, option) in hyperparameterOptions)
                 if (parse.GetValue(option) is { } value) settings.Hyperparameters[hyperparameter] = value;
             settings.Validate("command line");
+            var ggufType = parse.GetValue(exportGguf) is { } typeName ? Simper.Export.GgufExportType.Parse(typeName, "--export-gguf") : null;
             var resumeGiven = parse.GetResult(resume) is not null;
             using var stop = new CancellationTokenSource();
             var job = new TrainingJob
@@ -87,10 +89,12 @@ internal static class TrainCommand
                                             "continue with the same command plus --resume");
                 return TerminatedExitCode;
             }
-            if (Simper.Distributed.Communicators.EnvironmentRank == 0)
-                Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
-                                        (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
-                                        $"; model saved in {job.OutputPath}");
+            // Under mpirun rank 0 alone wrote the model, and alone reports and exports it.
+            if (Simper.Distributed.Communicators.EnvironmentRank != 0) return 0;
+            Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
+                                    (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
+                                    $"; model saved in {job.OutputPath}");
+            if (ggufType != null) GgufExport.Run(job.OutputPath, job.Model.Path, ggufType);
             return 0;
         });
         return command;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Simper.Demo.Report;
 using Simper.Demo.Tasks;
+using Simper.Objectives;
 using Simper.Training;
 
 namespace Simper.Demo;
@@ -29,8 +30,9 @@ public static class DemoRun
     {
         var scoresDir = Path.Combine(folder, ScoresFolder);
         if (!Directory.Exists(scoresDir)) throw new SimperException($"{folder}: no {ScoresFolder}/ folder; run simper demo score first");
+        // Rows come in the catalog's order at each learning rate, whatever order the runs finished or the files list in.
         var scores = Directory.EnumerateFiles(scoresDir, "*.json").Order(StringComparer.Ordinal).Select(AccuracyScoring.Read)
-            .OrderBy(s => s.LearningRate ?? 0).ToList();
+            .OrderBy(s => s.LearningRate ?? 0).ThenBy(s => CatalogPosition(s.Method)).ThenBy(s => s.Method, StringComparer.Ordinal).ToList();
         var curves = scores.Where(s => s.LearningRate is not null)
             .Select(s => Curve(s.Method, s.LearningRate!.Value, Path.Combine(folder, RunsFolder, RunName(s.Method, s.LearningRate))))
             .Where(c => c is not null).Select(c => c!).ToList();
@@ -39,6 +41,15 @@ public static class DemoRun
             ? JsonSerializer.Deserialize<Description>(File.ReadAllText(descriptionPath))!
             : new Description(new Dictionary<string, string>(), []);
         return new DemoResults([.. TaskCatalog.All.Select(t => t.Name)], scores, curves, description.Settings, description.Commands);
+    }
+
+    /// <summary>SFT first, then the methods as <see cref="ObjectiveCatalog"/> lists them, then any other name.</summary>
+    private static int CatalogPosition(string method)
+    {
+        if (method == DemoResults.SftMethod) return -1;
+        var names = ObjectiveCatalog.Names;
+        for (var i = 0; i < names.Count; i++) if (names[i] == method) return i;
+        return names.Count;
     }
 
     private static TrainingCurve? Curve(string method, double lr, string run)

@@ -5,10 +5,15 @@ public sealed record GenerationOptions
 {
     /// <summary>Upper bound on new tokens per prompt; also capped so no position exceeds max_position_embeddings.</summary>
     public int MaxNewTokens { get; init; } = 128;
-    /// <summary>False = greedy (argmax); true = sample from the filtered distribution.</summary>
+    /// <summary>False = greedy (argmax); true = sample from the filtered distribution, unless <see cref="Temperature"/> is 0.</summary>
     public bool DoSample { get; init; }
-    /// <summary>Divides logits before sampling; below 1 sharpens, above 1 flattens.</summary>
+    /// <summary>
+    /// Divides logits before sampling; below 1 sharpens, above 1 flattens. 0 is the limit of sharpening, the most
+    /// likely token every time: greedy decoding, as vLLM, llama.cpp and the OpenAI API read it.
+    /// </summary>
     public double Temperature { get; init; } = 1.0;
+    /// <summary>Whether tokens are drawn at random: <see cref="DoSample"/> at a temperature other than 0.</summary>
+    public bool Samples => DoSample && Temperature != 0;
     /// <summary>Keep only the k most likely tokens when sampling; 0 disables.</summary>
     public int TopK { get; init; }
     /// <summary>Keep the smallest set of most likely tokens whose probability reaches p (nucleus sampling); 1 disables.</summary>

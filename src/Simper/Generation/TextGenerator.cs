@@ -65,8 +65,8 @@ public sealed class TextGenerator(LlamaForCausalLM model, PromptResponseEncoder 
         if (batchSize < 1) throw new SettingException($"«batch_size» {batchSize}: expected at least 1");
         if (options.MaxNewTokens < 1) throw new SettingException($"«max_new_tokens» {options.MaxNewTokens}: expected at least 1");
         if (!options.DoSample) return;
-        if (!(options.Temperature > 0) || !double.IsFinite(options.Temperature))
-            throw new SettingException($"«temperature» {options.Temperature}: expected a number > 0 (use «greedy» for argmax decoding)");
+        if (!(options.Temperature >= 0) || !double.IsFinite(options.Temperature))
+            throw new SettingException($"«temperature» {options.Temperature}: expected a number >= 0 (0 decodes greedily, as «greedy»)");
         if (!(options.TopP is > 0 and <= 1)) throw new SettingException($"«top_p» {options.TopP}: expected a number in (0, 1]");
         if (options.TopK < 0) throw new SettingException($"«top_k» {options.TopK}: expected 0 (off) or a positive count");
     }

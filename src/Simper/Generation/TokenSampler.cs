@@ -11,7 +11,7 @@ public sealed class TokenSampler : IDisposable
 
     public TokenSampler(GenerationOptions options, Device device)
     {
-        if (options.DoSample)
+        if (options.Samples)
         {
             if (options.Temperature <= 0) throw new ArgumentException($"temperature is {options.Temperature}; expected > 0 when sampling");
             if (options.TopP is <= 0 or > 1) throw new ArgumentException($"top_p is {options.TopP}; expected a value in (0, 1]");
@@ -26,7 +26,7 @@ public sealed class TokenSampler : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var scores = logits.to(ScalarType.Float32); // [B, V]
-        if (!options.DoSample) return scores.argmax(-1).MoveToOuterDisposeScope();
+        if (!options.Samples) return scores.argmax(-1).MoveToOuterDisposeScope();
         scores = scores / options.Temperature;
         if (options.TopK > 0) scores = KeepTopK(scores, Math.Min(options.TopK, (int)scores.size(-1)));
         if (options.TopP < 1) scores = KeepTopP(scores, options.TopP);

@@ -15,12 +15,11 @@ namespace Simper.Kernels;
 /// <para>
 /// Grouped-query heads are taken as they are: the G query heads that read one key/value head are stacked into one
 /// GEMM of G × rows rows against that head's keys, so k and v are never repeated and their gradients never summed
-/// back over the group. On bench-26m's attention (8 query and 4 key/value heads, T = 320, 2 cores) that made a
-/// layer's attention, forward and backward with the layouts around it, about 23% faster than repeating k and v first.
+/// back over the group, which saves both the copies and the summation (docs/speed-and-memory.md has the measurements).
 /// </para>
 /// <para>
-/// libtorch's CPU flash attention computes the same in tiles with a recomputing backward pass and ran at about a
-/// third of the matmul peak on 2 cores (56 ms per bench-26m layer, forward and backward, against 34 ms here). Keeping
+/// libtorch's CPU flash attention computes the same in tiles with a recomputing backward pass, far below the matmul
+/// peak on short sequences. Keeping
 /// P costs memory quadratic in T, about (T/2)·4 bytes a query row; <see cref="Applies"/> therefore takes it only while
 /// that is at most the 4·D floats a row of q, k, v and the output already hold (T ≤ 8·D, 512 tokens at D = 64), and
 /// longer sequences keep flash attention's linear memory.
@@ -31,9 +30,9 @@ public sealed class CausalBlockAttention : KernelFunction<CausalBlockAttention>
     public override string Name => nameof(CausalBlockAttention);
 
     /// <summary>
-    /// Query rows per block, about: the block count is T / 80 rounded. Measured on bench-26m's attention (64 heads of
-    /// 320 × 64, 2 cores): 1 block 46 ms, 2 blocks 36 ms, 4 blocks 33 ms, 5 blocks 34 ms forward and backward. Smaller
-    /// blocks skip more of the masked half but make GEMMs too short to run at speed.
+    /// Query rows per block, about: the block count is T / 80 rounded. Smaller blocks skip more of the masked half but
+    /// make GEMMs too short to run at speed; larger ones compute more of it (the measured sizes are in
+    /// docs/speed-and-memory.md).
     /// </summary>
     public const int BlockRows = 80;
 

@@ -21,7 +21,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
     public override string Name => nameof(HeadCheckpoint);
 
     /// <summary>What the head needs besides the hidden states and targets: its weight [V, H], the score dtype and the chunking.</summary>
-    public sealed record Replay(Tensor Weight, ScalarType ScoreType, long ChunkRows);
+    public sealed record Replay(Tensor Weight, ScalarType ScoreType, long ChunkRows, double? SoftCap = null);
 
     /// <summary>
     /// vars: hidden [M, H], target ids [M], <see cref="Replay"/>. Returns log-probabilities [M] and detached logit sums [M].
@@ -41,7 +41,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
         {
             foreach (var (start, length) in Chunks(hidden.size(0), replay.ChunkRows))
             {
-                var (lp, sums) = Score(replay.Weight, hidden.narrow(0, start, length), targets.narrow(0, start, length), replay.ScoreType);
+                var (lp, sums) = Score(replay.Weight, hidden.narrow(0, start, length), targets.narrow(0, start, length), replay.ScoreType, replay.SoftCap);
                 logProbs.Add(lp.MoveToOuterDisposeScope());
                 logitSums.Add(sums.MoveToOuterDisposeScope());
             }
@@ -67,7 +67,7 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
             using var chunkScope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
             var input = hidden.narrow(0, start, length).detach().requires_grad_(true); // [C, H]
-            var (lp, _) = Score(replay.Weight, input, targets.narrow(0, start, length), replay.ScoreType);
+            var (lp, _) = Score(replay.Weight, input, targets.narrow(0, start, length), replay.ScoreType, replay.SoftCap);
             torch.autograd.backward([lp], [gradient.narrow(0, start, length)]);
             using var noGrad = torch.no_grad();
             inputGrad.narrow(0, start, length).copy_(input.grad!);
@@ -95,13 +95,24 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
             {
                 using var chunkScope = torch.NewDisposeScope();
                 var target = targets.narrow(0, start, length);                                          // [C]
-                var logits = nn.functional.linear(hidden.narrow(0, start, length).to(replay.ScoreType), weight); // [C, V]
+                var logits = SoftCapped(nn.functional.linear(hidden.narrow(0, start, length).to(replay.ScoreType), weight), replay.SoftCap); // [C, V]
                 var (chunkLogProbs, chunkLogitSums, normaliser) = FromLogits(logits, target);      // [C] each
                 logProbs.narrow(0, start, length).copy_(chunkLogProbs);
                 logitSums.narrow(0, start, length).copy_(chunkLogitSums);
-                var probabilities = logits.sub_(normaliser.unsqueeze(-1)).exp_();                       // [C, V] softmax, in place
-                // W[target] − softmax · W: the gradient of log p(target) by the hidden state.
-                slopes.narrow(0, start, length).copy_(torch.addmm(weight.index_select(0, target), probabilities, weight, beta: 1, alpha: -1));
+                if (replay.SoftCap is { } cap)
+                {
+                    // Capped logits c = cap · tanh(z / cap) have dc/dz = 1 − (c / cap)²: the slope weighs each row of W by it.
+                    var slope = logits.div(cap).square().neg_().add_(1);                                   // [C, V]
+                    var probabilities = logits.sub(normaliser.unsqueeze(-1)).exp_().mul_(slope);            // [C, V]
+                    var targetRows = weight.index_select(0, target).mul_(slope.gather(-1, target.unsqueeze(-1)));
+                    slopes.narrow(0, start, length).copy_(torch.addmm(targetRows, probabilities, weight, beta: 1, alpha: -1));
+                }
+                else
+                {
+                    var probabilities = logits.sub_(normaliser.unsqueeze(-1)).exp_();                   // [C, V] softmax, in place
+                    // W[target] − softmax · W: the gradient of log p(target) by the hidden state.
+                    slopes.narrow(0, start, length).copy_(torch.addmm(weight.index_select(0, target), probabilities, weight, beta: 1, alpha: -1));
+                }
             }
         }
         ctx.save_for_backward([slopes]);
@@ -127,13 +138,22 @@ internal sealed class HeadCheckpoint : MultiTensorFunction<HeadCheckpoint>
     }
 
     /// <summary>The head on hidden [M, H]: log-probabilities of targets [M] and (detached) logit sums [M].</summary>
-    internal static (Tensor LogProbs, Tensor LogitSums) Score(Tensor weight, Tensor hidden, Tensor targets, ScalarType scoreType)
+    /// <summary>Gemma's final soft-capping, cap · tanh(logits / cap), or the logits themselves without a cap.</summary>
+    internal static Tensor SoftCapped(Tensor logits, double? cap)
+    {
+        if (cap is not { } c) return logits;
+        using var scaled = logits.div(c);
+        using var bent = scaled.tanh();
+        return bent.mul(c);
+    }
+
+    internal static (Tensor LogProbs, Tensor LogitSums) Score(Tensor weight, Tensor hidden, Tensor targets, ScalarType scoreType, double? softCap = null)
     {
         // The head multiplies the bfloat16 hidden states and weight exactly in float32 and keeps the float32 result
         // (as TRL's cast_lm_head_to_fp32): a bfloat16 GEMM would round every logit to 8 bits (2^-9 of its size)
         // before the log-softmax, an error in the mean log-probs that training then follows. The weight stays bfloat16;
         // its float32 copy lives for this call only. A no-op cast for float32 and float64 models.
-        var logits = nn.functional.linear(hidden.to(scoreType), weight.to(scoreType)); // [M, V]
+        var logits = SoftCapped(nn.functional.linear(hidden.to(scoreType), weight.to(scoreType)), softCap); // [M, V]
         var (logProbs, logitSums, _) = FromLogits(logits, targets);
         return (logProbs, logitSums);
     }

@@ -30,6 +30,8 @@ public enum AttentionKernel
     Float32Graph,
     /// <summary><see cref="WidenedAttention"/>: float32 attention recomputed in the backward pass.</summary>
     Float32Recompute,
+    /// <summary><see cref="SoftCappedAttention"/>: Gemma's soft-capped scores, which no fused kernel computes.</summary>
+    SoftCapped,
 }
 
 /// <summary>Which keys the queries of an attention call see.</summary>
@@ -43,6 +45,11 @@ public enum MaskKind
     WithinCausal,
     /// <summary>Any other mask (a padded batch after a cache, or a left-padded one).</summary>
     Other,
+    /// <summary>
+    /// A sliding window cut into a causal or within-causal mask: no query sees a later key or one a window or more
+    /// back, every query sees itself. Known by construction, so no pass over the mask checks it.
+    /// </summary>
+    Window,
 }
 
 /// <summary>Which kernel rotates q and k (see <see cref="KernelDispatch.ChooseRotary"/>).</summary>
@@ -75,9 +82,12 @@ public enum HeadKernel
 public readonly record struct LinearCase(ScalarType WeightType, DeviceType Device, bool BaseTrains = true,
     ScalarType? AdapterType = null, bool AdapterDropout = false, bool FeedsResidual = false);
 
-/// <summary>An attention call as <see cref="KernelDispatch.ChooseAttention"/> reads it: q [B, NH, T, D], k and v [B, KV, S, D].</summary>
+/// <summary>
+/// An attention call as <see cref="KernelDispatch.ChooseAttention"/> reads it: q [B, NH, T, D], k and v [B, KV, S, D];
+/// <paramref name="SoftCapped"/>: the scores are soft-capped (Gemma).
+/// </summary>
 public readonly record struct AttentionCase(ScalarType Dtype, DeviceType Device, MaskKind Mask, long QueryLength, long KeyLength,
-    long HeadDim, long Heads, long KvHeads, bool NeedsGrad);
+    long HeadDim, long Heads, long KvHeads, bool NeedsGrad, bool SoftCapped = false);
 
 /// <summary>A LoRA adapter's operands: A [r, in], B [out, r], the scale alpha / r, and dropout on its input if any.</summary>
 public sealed record LowRankAdapter(Tensor A, Tensor B, double Scale, Dropout? Dropout);
@@ -153,18 +163,19 @@ public static class KernelDispatch
     }
 
     /// <summary>The output head hidden [..., H] → logits [..., V], in the weight's dtype (16-bit on the CPU: multiplied in float32).</summary>
-    public static Tensor Logits(Tensor hidden, Tensor weight, KernelOptions options)
+    public static Tensor Logits(Tensor hidden, Tensor weight, KernelOptions options, double? softCap = null)
     {
         var kernel = ChooseLinear(new LinearCase(weight.dtype, weight.device_type), options, replay: false);
-        if (kernel != LinearKernel.Float32) return nn.functional.linear(hidden, weight);
+        if (kernel != LinearKernel.Float32) return HeadCheckpoint.SoftCapped(nn.functional.linear(hidden, weight), softCap);
         using var rows = hidden.reshape(-1, hidden.size(-1));                           // [N, H]
         using var logits = LinearFunction.Run(rows, weight, null, ScalarType.Float32); // [N, V]
-        return logits.view([.. hidden.shape[..^1], weight.size(0)]);
+        return HeadCheckpoint.SoftCapped(logits.view([.. hidden.shape[..^1], weight.size(0)]), softCap);
     }
 
     public static AttentionKernel ChooseAttention(AttentionCase c, KernelOptions options, bool replay)
     {
-        if (c.Mask is MaskKind.Causal or MaskKind.WithinCausal
+        if (c.SoftCapped) return AttentionKernel.SoftCapped;
+        if (c.Mask is MaskKind.Causal or MaskKind.WithinCausal or MaskKind.Window
             && CausalBlockAttention.Fits(c.Dtype, c.Device, c.QueryLength, c.KeyLength, c.HeadDim, c.Heads, c.KvHeads))
             return AttentionKernel.CausalBlock;
         var nativeBfloat16 = c.Dtype == ScalarType.BFloat16 && options.NativeBfloat16Attention;
@@ -178,20 +189,26 @@ public static class KernelDispatch
     /// A layer's self-attention: q [B, NH, T, D], k and v [B, KV, S, D] (KV dividing NH: query head h reads key/value
     /// head h / (NH / KV), as transformers' repeat_kv). A packed row attends through <paramref name="packed"/>; else
     /// a boolean <paramref name="mask"/> [B or 1, 1, T, S] (true = may attend), or causal masking from position 0
-    /// when it is null. Returns [B, NH, T, D].
+    /// when it is null; <paramref name="windowed"/> says that mask or layout cuts a sliding window. Returns [B, NH, T, D].
     /// </summary>
-    public static Tensor SelfAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, PackedAttention? packed, KernelCall call) =>
-        packed?.Attend(q, k, v, call) ?? Attention(q, k, v, mask, causal: mask is null && q.size(2) > 1, call);
+    public static Tensor SelfAttention(Tensor q, Tensor k, Tensor v, Tensor? mask, PackedAttention? packed, KernelCall call, bool windowed = false,
+        double? softCap = null) =>
+        packed?.Attend(q, k, v, call, softCap) ?? Attention(q, k, v, mask, causal: mask is null && q.size(2) > 1, call, windowed && mask is not null, softCap);
 
     /// <summary>
     /// Attention over q [B, NH, T, D] and k, v [B, KV, S, D] under a boolean <paramref name="mask"/> or, with none,
-    /// SDPA's <paramref name="causal"/> flag. <see cref="CausalBlockAttention"/> reads grouped heads in place; the
-    /// other kernels get k and v repeated to NH heads first.
+    /// SDPA's <paramref name="causal"/> flag; <paramref name="window"/>: the mask is a sliding window's
+    /// (<see cref="MaskKind.Window"/>). <see cref="CausalBlockAttention"/> reads grouped heads in place; the other
+    /// kernels get k and v repeated to NH heads first.
     /// </summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, KernelCall call)
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, KernelCall call, bool window = false, double? softCap = null)
     {
         var needsGrad = torch.is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad);
-        var c = new AttentionCase(q.dtype, q.device_type, Kind(q, k, mask, causal), q.size(2), k.size(2), q.size(3), q.size(1), k.size(1), needsGrad);
+        // Soft-capped scores take their own kernel whatever the mask, so no pass over the mask asks what it is.
+        var kind = window ? MaskKind.Window
+            : softCap is null ? Kind(q, k, mask, causal)
+            : mask is not null ? MaskKind.Other : causal ? MaskKind.Causal : MaskKind.None;
+        var c = new AttentionCase(q.dtype, q.device_type, kind, q.size(2), k.size(2), q.size(3), q.size(1), k.size(1), needsGrad, softCap is not null);
         var kernel = ChooseAttention(c, call.Options, call.Replay);
         if (kernel == AttentionKernel.CausalBlock) return CausalBlockAttention.Run(q, k, v, mask);
         var groups = q.size(1) / k.size(1);
@@ -199,6 +216,7 @@ public static class KernelDispatch
         return kernel switch
         {
             AttentionKernel.Sdpa => nn.functional.scaled_dot_product_attention(q, k, v, mask, is_casual: causal),
+            AttentionKernel.SoftCapped => SoftCappedAttention.Run(q, k, v, mask, causal, softCap!.Value),
             AttentionKernel.Float32Graph => WidenedAttention.WithFloat32Graph(q, k, v, mask, causal),
             _ => WidenedAttention.Run(q, k, v, mask, causal),
         };
@@ -246,16 +264,16 @@ public static class KernelDispatch
     /// <paramref name="scoreType"/> with <paramref name="chunkRows"/> positions per chunk where chunked.
     /// </summary>
     public static (Tensor LogProbs, Tensor LogitSums) TargetLogProbs(Tensor hidden, Tensor targets, Tensor weight, ScalarType scoreType,
-        long chunkRows, bool checkpointing)
+        long chunkRows, bool checkpointing, double? softCap = null)
     {
         var needsGrad = torch.is_grad_enabled() && hidden.requires_grad;
         if (ChooseHead(checkpointing, weight.requires_grad, needsGrad) != HeadKernel.Dense)
         {
-            var outputs = HeadCheckpoint.apply(hidden, targets, new HeadCheckpoint.Replay(weight, scoreType, chunkRows));
+            var outputs = HeadCheckpoint.apply(hidden, targets, new HeadCheckpoint.Replay(weight, scoreType, chunkRows, softCap));
             return (outputs[0], outputs[1]);
         }
         using var scope = torch.NewDisposeScope();
-        var (logProbs, logitSums) = HeadCheckpoint.Score(weight, hidden, targets, scoreType);
+        var (logProbs, logitSums) = HeadCheckpoint.Score(weight, hidden, targets, scoreType, softCap);
         return (logProbs.MoveToOuterDisposeScope(), logitSums.MoveToOuterDisposeScope());
     }
 

@@ -6,16 +6,13 @@ namespace Simper.Kernels;
 /// How bfloat16 projections and attention compute on the CPU: with libtorch's native bfloat16 kernels, or multiplied
 /// in float32 on the bfloat16 values and rounded back (<see cref="LinearFunction"/>, <see cref="WidenedAttention"/>).
 /// Both accumulate in float32 and round each output to bfloat16 once, so the values differ only in summation order.
-/// GEMMs and attention are chosen apart, because their native kernels pay off on different processors:
+/// GEMMs and attention are chosen apart, because their native kernels pay off on different processors (the measurements
+/// are in docs/cpu-notes.md):
 /// <list type="bullet">
-/// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16). On
-/// an AMD EPYC (Zen 5, avx512_bf16, no AMX) a bench-26m SimPER step took 0.65 to 0.69× float32's time with them
-/// against 1.12 to 1.15× when multiplying in float32; with AMX (Intel Xeon, Sapphire Rapids) they ran two to five
-/// times faster than float32's. SimPER's loss after 20 steps strayed from float32's alike either way (over ten starts
-/// on the AMD EPYC, mean gaps 5.4e-3 native and 5.1e-3 in float32).</item>
-/// <item>Native attention is the default with AMX only: there its forward and backward pass ran 1.7 times faster than
-/// float32's, whereas without AMX libtorch's bfloat16 attention backward measured ten times slower than
-/// float32's.</item>
+/// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16):
+/// there they beat multiplying in float32, and the loss strays from float32's alike either way.</item>
+/// <item>Native attention is the default with AMX only: without AMX libtorch's bfloat16 attention backward is far
+/// slower than float32's.</item>
 /// </list>
 /// float16 always multiplies in float32. A model holds one value (<c>LlamaForCausalLM.Kernels</c>) and hands it to
 /// every <see cref="KernelDispatch"/> call of its forward pass; nothing is chosen per thread.

@@ -100,8 +100,7 @@ public sealed class MergedLoraProjection : KernelFunction<MergedLoraProjection>
 
     /// <summary>
     /// wideᵀ narrow for wide [N, F] and narrow [N, r]: a sum over the N rows, returned as [F, r]. The transposed
-    /// product, [r, N]·[N, F], is the same FLOPs but slower: at N = 2560 on 2 threads (AMD Zen 5, cold cache) MKL took
-    /// 0.31 against 0.51 ms at F = 256, 0.66 against 0.79 ms at F = 512, and 1.7 against 3.0 ms at F = 1376.
+    /// product, [r, N]·[N, F], is the same FLOPs but MKL runs it slower at every width the bench model has.
     /// </summary>
     private static Tensor ReduceOverRows(Tensor wide, Tensor narrow) => wide.t().matmul(narrow);
 
@@ -125,8 +124,7 @@ public sealed class MergedLoraProjection : KernelFunction<MergedLoraProjection>
     /// Whether the forward pass's block is kept for the backward one rather than built again: a pass over the block
     /// saved against its memory until then. Kept only where it is no larger than the [N, in] input the node saves
     /// anyway, so that it adds at most that much to a step's activations: a large model on short batches, whose
-    /// weights outweigh its activations, builds the block twice instead. On bench-26m (N = 2560, every block kept,
-    /// 70 MB in all) keeping it made a LoRA step 1 to 3% faster (`simper bench --lora-rank 16`, alternating runs).
+    /// weights outweigh its activations, builds the block twice instead.
     /// </summary>
     internal static bool HoldsBlock(long rows, long outFeatures, long inFeatures, long rank) =>
         (outFeatures + rank) * (inFeatures + rank) <= rows * inFeatures;

@@ -24,10 +24,43 @@ public readonly record struct AttentionBlock(long QueryStart, long QueryLength, 
 public sealed class PackedAttention
 {
     /// <summary>Groups of similar length stacked for one attention call.</summary>
-    private sealed record Bucket(long GroupLength, int Groups, long[] Gather, bool[]? Mask); // Gather [G*L], Mask [G, L, L] or null when causal
+    /// <param name="Positions">[G*L]: each slot's position in its own sequence (a response after a shared prompt counts from the prompt's start)</param>
+    /// <param name="Windowed">whether the mask cuts a sliding window (<see cref="MaskKind.Window"/>)</param>
+    private sealed record Bucket(long GroupLength, int Groups, long[] Gather, bool[]? Mask, long[] Positions, bool Windowed = false); // Gather [G*L], Mask [G, L, L] or null when causal
 
     private readonly IReadOnlyList<Bucket> buckets;
     private readonly long[] scatter; // [N]: slot of each packed position among all buckets' slots, in bucket order
+
+    private PackedAttention(PackedAttention source, IReadOnlyList<Bucket> buckets)
+    {
+        (Blocks, Length, scatter, this.buckets) = (source.Blocks, source.Length, source.scatter, buckets);
+    }
+
+    /// <summary>
+    /// The same layout with a sliding window: a query also sees only keys fewer than <paramref name="window"/>
+    /// positions back in its own sequence. Buckets whose groups the window covers keep their masks (or none), so
+    /// this returns the layout itself when the window cuts nothing.
+    /// </summary>
+    public PackedAttention Windowed(long window)
+    {
+        if (buckets.All(b => b.GroupLength <= window)) return this;
+        return new PackedAttention(this, [.. buckets.Select(b => b.GroupLength <= window ? b : Cut(b, window))]);
+    }
+
+    private static Bucket Cut(Bucket bucket, long window)
+    {
+        var length = bucket.GroupLength;
+        var mask = new bool[bucket.Groups * length * length];
+        for (var g = 0; g < bucket.Groups; g++)
+            for (var query = 0L; query < length; query++)
+                for (var key = 0L; key <= (bucket.Mask is null ? query : length - 1); key++) // without a mask: causal
+                {
+                    var cell = (g * length + query) * length + key;
+                    var distance = bucket.Positions[g * length + query] - bucket.Positions[g * length + key];
+                    mask[cell] = (bucket.Mask?[cell] ?? true) && distance < window;
+                }
+        return bucket with { Mask = mask, Windowed = true };
+    }
 
     public IReadOnlyList<AttentionBlock> Blocks { get; }
 
@@ -74,7 +107,7 @@ public sealed class PackedAttention
     /// Attention output [1, NH, N, D] for q [1, NH, N, D] and k, v [1, KV, N, D] (KV dividing NH, grouped-query heads),
     /// each bucket's call through <see cref="KernelDispatch.Attention"/>.
     /// </summary>
-    public Tensor Attend(Tensor q, Tensor k, Tensor v, KernelCall call)
+    public Tensor Attend(Tensor q, Tensor k, Tensor v, KernelCall call, double? softCap = null)
     {
         using var scope = torch.NewDisposeScope();
         var (heads, headDim) = (q.size(1), q.size(3));
@@ -87,7 +120,7 @@ public sealed class PackedAttention
             Tensor Stacked(Tensor t) => t.index_select(2, gatherIndex).view(t.size(1), groups, length, headDim).transpose(0, 1);
             // Right-padded groups of one causal block need no mask: causality already hides the padding after each query.
             var mask = bucket.Mask is null ? null : torch.tensor(bucket.Mask, [groups, 1, length, length], device: q.device);
-            var attended = KernelDispatch.Attention(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null, call); // [G, NH, L, D]
+            var attended = KernelDispatch.Attention(Stacked(q), Stacked(k), Stacked(v), mask, causal: mask is null, call, bucket.Windowed, softCap); // [G, NH, L, D]
             outputs.Add(attended.transpose(0, 1).reshape(1, heads, groups * length, headDim));                    // [1, NH, G*L, D]
         }
         var slots = outputs.Count == 1 ? outputs[0] : torch.cat(outputs, 2);                                      // [1, NH, all slots, D]
@@ -142,13 +175,20 @@ public sealed class PackedAttention
     {
         var length = groups.Max(g => g.Length);
         var gather = new long[groups.Count * length];
+        var positions = new long[groups.Count * length];
         for (var g = 0; g < groups.Count; g++)
+        {
             for (var p = groups[g].Start; p < groups[g].End; p++)
             {
                 var slot = g * length + p - groups[g].Start;
                 (gather[slot], scatter[p]) = (p, firstSlot + slot);
             }
-        if (groups.All(g => g.Blocks is [{ PrefixLength: 0 }])) return new Bucket(length, groups.Count, gather, null);
+            // Padding slots count on from their index: they see themselves at least, and no real query sees them.
+            for (var slot = 0L; slot < length; slot++) positions[g * length + slot] = slot;
+            foreach (var b in groups[g].Blocks)
+                for (var q = 0L; q < b.QueryLength; q++) positions[g * length + b.QueryStart - groups[g].Start + q] = b.PrefixLength + q;
+        }
+        if (groups.All(g => g.Blocks is [{ PrefixLength: 0 }])) return new Bucket(length, groups.Count, gather, null, positions);
         var mask = new bool[groups.Count * length * length];
         for (var g = 0; g < groups.Count; g++)
         {
@@ -156,7 +196,7 @@ public sealed class PackedAttention
             foreach (var b in groups[g].Blocks) Allow(mask, origin, length, b, groups[g].Start);
             for (var p = groups[g].Length; p < length; p++) mask[origin + p * length + p] = true;
         }
-        return new Bucket(length, groups.Count, gather, mask);
+        return new Bucket(length, groups.Count, gather, mask, positions);
     }
 
     /// <summary>

@@ -6,8 +6,7 @@ namespace Simper.Kernels;
 
 /// <summary>
 /// Scaled dot-product attention for bfloat16 (or float16) queries, keys and values on the CPU, computed in float32 and
-/// rounded back: on a CPU without AMX libtorch's attention backward is about ten times slower in bfloat16 than in
-/// float32. As a node (<see cref="Run"/>) it saves only the low-precision q, k and v; the backward pass recomputes the
+/// rounded back: on a CPU without AMX libtorch's attention backward is far slower in bfloat16 than in float32. As a node (<see cref="Run"/>) it saves only the low-precision q, k and v; the backward pass recomputes the
 /// float32 attention from them (one more attention forward, a small part of a layer's work) and back-propagates
 /// through it, so activation memory stays that of bfloat16. Where the graph's activations live only briefly (gradient
 /// checkpointing's replay) or no backward pass comes, <see cref="WithFloat32Graph"/> lets autograd keep the float32

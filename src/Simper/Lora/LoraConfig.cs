@@ -4,15 +4,20 @@ namespace Simper.Lora;
 /// LoRA hyper-parameters with PEFT's meaning and names (r, lora_alpha, lora_dropout, target_modules, bias).
 /// Target modules are module names matched as PEFT matches a list: a module is adapted when its full name equals a
 /// target or ends with "." + target, so "q_proj" adapts every layer's query projection. "all-linear" stands for all
-/// seven projections of the decoder (the output head is never adapted, as in PEFT).
+/// the decoder's projections, as the family names them (the output head is never adapted, as in PEFT).
 /// </summary>
 public sealed record LoraConfig
 {
     public const string AllLinear = "all-linear";
 
-    /// <summary>The projections of a Llama-layout decoder layer that can carry an adapter.</summary>
-    public static readonly IReadOnlyList<string> LinearProjections =
-        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    /// <summary>
+    /// The projections of a decoder layer that can carry an adapter, which "all-linear" stands for: Llama's seven
+    /// unless <see cref="ForModel"/> set the family's (Phi-3's fused qkv_proj and gate_up_proj).
+    /// </summary>
+    public IReadOnlyList<string> LinearProjections { get; init; } = Simper.Models.ModelConfig.SeparateLinearProjections;
+
+    /// <summary>This configuration for a model of <paramref name="model"/>'s family: "all-linear" expands to its projections.</summary>
+    public LoraConfig ForModel(Simper.Models.ModelConfig model) => this with { LinearProjections = model.LinearProjections };
 
     /// <summary>The rank r of the update B·A.</summary>
     public int Rank { get; init; } = 16;
@@ -27,7 +32,7 @@ public sealed record LoraConfig
 
     public double Scale => Alpha / Rank;
 
-    /// <summary>The target names with "all-linear" expanded into the seven projections, as PEFT records them.</summary>
+    /// <summary>The target names with "all-linear" expanded into the family's projections, as PEFT records them.</summary>
     public IReadOnlyList<string> ExpandedTargets =>
         TargetModules.Contains(AllLinear)
             ? LinearProjections.Concat(TargetModules.Where(t => t != AllLinear && !LinearProjections.Contains(t))).ToList()

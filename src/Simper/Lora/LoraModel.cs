@@ -34,6 +34,7 @@ public static class LoraModel
     internal static IReadOnlyList<(string Name, AdaptableLinear Layer)> TargetLayers(LlamaForCausalLM model, LoraConfig config, string source)
     {
         var layers = Layers(model).ToList();
+        config = config.ForModel(model.Config);
         CheckTargets(layers.Select(l => l.Name), config, source);
         if (layers.Any(l => l.Layer.HasAdapter)) throw new InvalidOperationException("the model already carries LoRA adapters; merge or remove them first");
         return layers.Where(l => config.Targets(l.Name)).ToList();
@@ -47,7 +48,7 @@ public static class LoraModel
         foreach (var target in config.ExpandedTargets)
             if (!names.Any(name => LoraConfig.Matches(name, target)))
                 throw new SimperException($"{source}: target module \"{target}\" matches no projection of the model; " +
-                    $"expected any of {string.Join(", ", LoraConfig.LinearProjections)}, or {LoraConfig.AllLinear}");
+                    $"expected any of {string.Join(", ", config.LinearProjections)}, or {LoraConfig.AllLinear}");
     }
 
     /// <summary>Every projection that can carry an adapter, with its full module name.</summary>

@@ -17,9 +17,11 @@ public static class LoraParameterCounts
     public static ParameterCounts For(ModelConfig model, LoraConfig lora)
     {
         var projections = Projections(model).ToList();
+        lora = lora.ForModel(model);
         LoraModel.CheckTargets(projections.Select(p => p.Name), lora, "lora");
         long baseTotal = (long)model.VocabSize * model.HiddenSize                          // embed_tokens
-            + (long)model.NumHiddenLayers * 2 * model.HiddenSize                           // two norms per layer
+            + (long)model.NumHiddenLayers * (model.SandwichNorms ? 4 : 2) * model.HiddenSize // two norms per layer, Gemma four
+            + (model.QkNorm ? (long)model.NumHiddenLayers * 2 * model.HeadDim : 0)          // q_norm, k_norm
             + model.HiddenSize                                                             // final norm
             + (model.TieWordEmbeddings ? 0 : (long)model.VocabSize * model.HiddenSize);    // lm_head
         long adapters = 0;
@@ -40,12 +42,20 @@ public static class LoraParameterCounts
         {
             var attention = $"model.layers.{i}.self_attn.";
             var mlp = $"model.layers.{i}.mlp.";
-            yield return (attention + "q_proj", hidden, queries, model.QkvBias);
-            yield return (attention + "k_proj", hidden, keys, model.QkvBias);
-            yield return (attention + "v_proj", hidden, keys, model.QkvBias);
+            if (model.FusedProjections) yield return (attention + "qkv_proj", hidden, queries + 2 * keys, model.QkvBias);
+            else
+            {
+                yield return (attention + "q_proj", hidden, queries, model.QkvBias);
+                yield return (attention + "k_proj", hidden, keys, model.QkvBias);
+                yield return (attention + "v_proj", hidden, keys, model.QkvBias);
+            }
             yield return (attention + "o_proj", queries, hidden, model.OutputBias);
-            yield return (mlp + "gate_proj", hidden, intermediate, model.MlpHasBias);
-            yield return (mlp + "up_proj", hidden, intermediate, model.MlpHasBias);
+            if (model.FusedProjections) yield return (mlp + "gate_up_proj", hidden, 2 * intermediate, model.MlpHasBias);
+            else
+            {
+                yield return (mlp + "gate_proj", hidden, intermediate, model.MlpHasBias);
+                yield return (mlp + "up_proj", hidden, intermediate, model.MlpHasBias);
+            }
             yield return (mlp + "down_proj", intermediate, hidden, model.MlpHasBias);
         }
     }

@@ -40,7 +40,7 @@ public static class PeftAdapterFiles
         SafetensorsWriter.Write(weights + ".partial", tensors);
         File.Move(weights + ".partial", weights, overwrite: true);
         var json = Path.Combine(dir, ConfigFile);
-        File.WriteAllText(json + ".partial", ConfigJson(config, baseModelPath));
+        File.WriteAllText(json + ".partial", ConfigJson(config.ForModel(model.Config), baseModelPath));
         File.Move(json + ".partial", json, overwrite: true);
     }
 
@@ -82,7 +82,7 @@ public static class PeftAdapterFiles
     {
         if (!Directory.Exists(dir)) throw new SimperException($"{dir}: adapter folder not found");
         var configPath = Path.Combine(dir, ConfigFile);
-        var config = PeftConfigReader.Read(configPath);
+        var config = PeftConfigReader.Read(configPath).ForModel(model.Config);
         var weightsPath = Path.Combine(dir, WeightsFile);
         if (!File.Exists(weightsPath))
             throw new SimperException(File.Exists(Path.Combine(dir, "adapter_model.bin"))

@@ -49,6 +49,25 @@ public static class AttentionMasks
         return real.size(1) < 2 || !real[.., 1..].logical_and(real[.., ..^1].logical_not()).any().item<bool>();
     }
 
+    /// <summary>
+    /// <paramref name="mask"/> (as <see cref="For"/> returns it; null for causal) cut to a sliding window: a query
+    /// also sees only keys fewer than <paramref name="window"/> positions back. Distances are those of
+    /// <paramref name="positionIds"/> [B, T] without a cache, so sequences packed into one row (positions
+    /// restarting) and a response placed after another one sharing its prompt measure from their own starts; after
+    /// cached positions they are the keys' indices, as transformers measures them. Returns [B or 1, 1, T, S].
+    /// </summary>
+    public static Tensor Windowed(Tensor? mask, Tensor positionIds, long queryLength, long pastLength, long window)
+    {
+        using var scope = torch.NewDisposeScope();
+        var device = positionIds.device;
+        var distance = pastLength == 0
+            ? (positionIds.unsqueeze(-1) - positionIds.unsqueeze(-2)).unsqueeze(1) // [B, 1, T, T]
+            : (torch.arange(queryLength, device: device).unsqueeze(1) + pastLength
+               - torch.arange(pastLength + queryLength, device: device).unsqueeze(0)).unsqueeze(0).unsqueeze(0); // [1, 1, T, S]
+        var allowed = mask ?? Causal(queryLength, pastLength, device).unsqueeze(0).unsqueeze(0);
+        return allowed.logical_and(distance.lt(window)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>[T, S]: query i (at absolute position past + i) may see keys j &lt;= past + i.</summary>
     private static Tensor Causal(long queryLength, long pastLength, Device device)
     {

@@ -11,6 +11,9 @@ internal sealed class ConfigReader(JsonObject root, string source, string prefix
     public SimperException Error(string field, string found, string expected) =>
         new($"{source}: field \"{prefix}{field}\" is {found}; expected {expected}");
 
+    /// <summary>Whether the field is present at all (a null value included), to tell "null" from transformers' default.</summary>
+    public bool Has(string field) => root.ContainsKey(field);
+
     private JsonNode? Node(string field) => root.TryGetPropertyValue(field, out var node) ? node : null;
 
     public JsonObject? Object(string field) => Node(field) switch
@@ -70,6 +73,12 @@ internal sealed class ConfigReader(JsonObject root, string source, string prefix
         null => [],
         JsonArray a => a.Select(x => x is JsonValue v && v.TryGetValue<int>(out var i) ? i : throw Error(field, Describe(a), "an integer or a list of integers")).ToList(),
         _ => [Int(field)!.Value],
+    };
+
+    public double[] RequiredDoubleList(string field) => Node(field) switch
+    {
+        JsonArray a => [.. a.Select(x => x is JsonValue v && v.TryGetValue<double>(out var d) ? d : throw Error(field, Describe(a), "a list of numbers"))],
+        var other => throw Error(field, other is null ? "missing" : Describe(other), "a list of numbers"),
     };
 
     private static string Describe(JsonNode? node)

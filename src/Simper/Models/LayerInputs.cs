@@ -13,4 +13,8 @@ namespace Simper.Models;
 /// <param name="Cache">keys/values of earlier positions, extended in place; null in training</param>
 /// <param name="Packed">for a packed row (B = 1): which positions attend to which, instead of a mask</param>
 /// <param name="Call">the model's kernel options, and gradient checkpointing's state inside a checkpointed layer</param>
-public sealed record LayerInputs(Tensor Cos, Tensor Sin, Tensor? Mask, KvCache? Cache, PackedAttention? Packed, KernelCall Call);
+/// <param name="Windowed">whether <see cref="Mask"/> or <see cref="Packed"/> cuts a sliding window (a sliding layer's inputs
+/// when the window is shorter than the sequence); the inputs of full-attention layers, and of sliding layers over
+/// sequences the window covers, are today's causal ones</param>
+public sealed record LayerInputs(Tensor Cos, Tensor Sin, Tensor? Mask, KvCache? Cache, PackedAttention? Packed, KernelCall Call,
+    bool Windowed = false);

@@ -67,7 +67,10 @@ public sealed class LlamaForCausalLM : nn.Module
         model.forward(inputIds, positionIds, attentionMask, cache, packed);
 
     /// <summary>Applies the output head: hidden [..., H] -> logits [..., V] in the model's dtype.</summary>
-    public Tensor Logits(Tensor hidden) => KernelDispatch.Logits(hidden, OutputWeight, Kernels);
+    public Tensor Logits(Tensor hidden) => KernelDispatch.Logits(hidden, OutputWeight, Kernels, LogitSoftCap);
+
+    /// <summary>Gemma's final_logit_softcapping (logits become cap · tanh(logit / cap)), or null.</summary>
+    public double? LogitSoftCap => Config.Gemma ? Config.FinalLogitSoftcapping : null;
 
     /// <summary>A fresh key/value cache sized for this model's layers.</summary>
     public KvCache NewCache() => new(Config.NumHiddenLayers);

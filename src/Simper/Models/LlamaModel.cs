@@ -12,13 +12,25 @@ public sealed class LlamaModel : nn.Module
     public readonly ModuleList<LlamaDecoderLayer> layers;
     public readonly LlamaRMSNorm norm;
     public readonly LlamaRotaryEmbedding rotary_emb;
+    public readonly LlamaRotaryEmbedding? rotary_emb_local; // Gemma 3: the sliding layers' RoPE base
+    private readonly double? embeddingScale;                // Gemma: √hidden_size as the checkpoint's dtype rounds it
+    private readonly int? window;      // the sliding layers' window; null when no layer slides
+    private readonly bool[] slides;    // per layer: whether it applies the window
 
     public LlamaModel(ModelConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaModel))
     {
+        window = config.Window;
+        slides = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => config.WindowOf(i) != null)];
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new LlamaDecoderLayer(config, i, device, dtype)).ToArray());
-        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        norm = new LlamaRMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype, config.NormAddsOne);
         rotary_emb = new LlamaRotaryEmbedding(config);
+        if (config.LocalRopeTheta is not null)
+        {
+            rotary_emb_local = new LlamaRotaryEmbedding(config, local: true);
+            register_module(nameof(rotary_emb_local), rotary_emb_local);
+        }
+        if (config.ScalesEmbeddings) embeddingScale = RoundedTo(Math.Sqrt(config.HiddenSize), config.StorageDtype);
         register_module(nameof(embed_tokens), embed_tokens);
         register_module(nameof(layers), layers);
         register_module(nameof(norm), norm);
@@ -51,9 +63,16 @@ public sealed class LlamaModel : nn.Module
         positionIds ??= (torch.arange(past, past + T, device: inputIds.device).unsqueeze(0).expand(B, T)); // [B, T]
         var computeType = embed_tokens.weight!.dtype;
         var x = embed_tokens.forward(inputIds).to(ResidualType(computeType)); // [B, T, H]
+        if (embeddingScale is { } scale) x = x * RoundedTo(scale, computeType);
         var (cos, sin) = rotary_emb.forward(positionIds, computeType); // [B, T, D] each
         var mask = packed is null ? AttentionMasks.For(attentionMask, T, past, inputIds.device) : null; // [B, 1, T, S] or null
         var inputs = new LayerInputs(cos, sin, mask, cache, packed, new KernelCall(Kernels));
+        var slidingInputs = window is { } w ? Sliding(inputs, w, positionIds, T, past) : inputs;
+        if (rotary_emb_local is not null)
+        {
+            var (localCos, localSin) = rotary_emb_local.forward(positionIds, computeType); // [B, T, D] each
+            slidingInputs = slidingInputs with { Cos = localCos, Sin = localSin };
+        }
         var checkpoint = GradientCheckpointing && torch.is_grad_enabled() && cache is null;
         // A checkpointed layer is replayed only when its input needs a gradient; with frozen embeddings it would not,
         // and the layers' own parameters would then never get theirs.
@@ -61,10 +80,36 @@ public sealed class LlamaModel : nn.Module
         // The last layer is never checkpointed: the backward pass starts with it, so its replay would rebuild at once
         // the very activations the forward pass had kept, for the same peak memory and one more layer of compute.
         for (var i = 0; i < layers.Count; i++)
+        {
+            var layerInputs = slides[i] ? slidingInputs : inputs;
             x = checkpoint && i < layers.Count - 1
-                ? LayerCheckpoint.Run(layers[i], x, inputs)
-                : layers[i].forward(x, inputs);
+                ? LayerCheckpoint.Run(layers[i], x, layerInputs)
+                : layers[i].forward(x, layerInputs);
+        }
         return norm.forward(x).MoveToOuterDisposeScope(); // [B, T, H] in the weights' dtype
+    }
+
+    /// <summary>
+    /// What a sliding layer reads: the full-attention layers' inputs themselves while the window covers every
+    /// sequence (today's kernels and cost), else their mask or packed layout cut to the window.
+    /// </summary>
+    private static LayerInputs Sliding(LayerInputs inputs, long window, Tensor positionIds, long queryLength, long pastLength)
+    {
+        if (inputs.Packed is { } packed)
+        {
+            var cut = packed.Windowed(window);
+            return ReferenceEquals(cut, packed) ? inputs : inputs with { Packed = cut, Windowed = true };
+        }
+        if (pastLength + queryLength <= window) return inputs; // no query sees a key a window back
+        return inputs with { Mask = AttentionMasks.Windowed(inputs.Mask, positionIds, queryLength, pastLength, window), Windowed = true };
+    }
+
+    /// <summary>A value as a tensor of <paramref name="dtype"/> holds it (transformers rounds Gemma's embedding scale so).</summary>
+    private static double RoundedTo(double value, ScalarType dtype)
+    {
+        using var t = torch.tensor(value, dtype: dtype);
+        using var wide = t.to(ScalarType.Float64);
+        return wide.item<double>();
     }
 
     /// <summary>

@@ -19,14 +19,21 @@ public sealed class LlamaRMSNorm : nn.Module<Tensor, Tensor>
     public readonly Parameter weight; // [H], float32 for a 16-bit model
     private readonly double eps;
     private readonly ScalarType outputType; // the model's dtype
+    private readonly bool addsOne;          // Gemma: the gain is 1 + weight
 
-    public LlamaRMSNorm(long size, double eps, Device? device = null, ScalarType dtype = ScalarType.Float32) : base(nameof(LlamaRMSNorm))
+    public LlamaRMSNorm(long size, double eps, Device? device = null, ScalarType dtype = ScalarType.Float32, bool addsOne = false) : base(nameof(LlamaRMSNorm))
     {
         this.eps = eps;
+        this.addsOne = addsOne;
         outputType = dtype;
         weight = new Parameter(torch.ones(size, dtype: DtypeNames.Widened(dtype), device: device));
         register_parameter(nameof(weight), weight);
     }
 
-    public override Tensor forward(Tensor x) => KernelDispatch.RmsNorm(x, weight, eps, outputType); // [..., H]
+    public override Tensor forward(Tensor x)
+    {
+        if (!addsOne) return KernelDispatch.RmsNorm(x, weight, eps, outputType); // [..., H]
+        using var gain = weight + 1.0;
+        return KernelDispatch.RmsNorm(x, gain, eps, outputType);
+    }
 }

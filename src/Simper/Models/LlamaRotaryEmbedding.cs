@@ -12,17 +12,39 @@ public sealed class LlamaRotaryEmbedding : nn.Module
 {
     /// <summary>Rotation frequency of each dimension pair, [D/2], computed in double precision.</summary>
     public readonly double[] inv_freq;
+    /// <summary>longrope: the frequencies past the original context (inv_freq holds the short ones); null otherwise.</summary>
+    private readonly double[]? longInvFreq;
+    private readonly int originalContext;
+    private readonly double attentionFactor = 1.0; // longrope's factor on cos and sin
 
-    public LlamaRotaryEmbedding(ModelConfig config) : base(nameof(LlamaRotaryEmbedding))
+    /// <param name="config">the model's config</param>
+    /// <param name="local">Gemma 3's sliding layers: base rope_local_base_freq, without rope_scaling</param>
+    public LlamaRotaryEmbedding(ModelConfig config, bool local = false) : base(nameof(LlamaRotaryEmbedding))
     {
-        inv_freq = InverseFrequencies(config);
+        inv_freq = InverseFrequencies(config, local);
+        if (!local && config.LongRope is { } longRope)
+        {
+            (originalContext, attentionFactor) = config.LongRopeContext();
+            inv_freq = InverseFrequencies(config, local, longRope.ShortFactor);
+            longInvFreq = InverseFrequencies(config, local, longRope.LongFactor);
+        }
     }
 
-    /// <summary>1 / theta^(2i/D), then Llama 3 scaling when configured.</summary>
-    public static double[] InverseFrequencies(ModelConfig config)
+    /// <summary>
+    /// 1 / theta^(2i/D) over the D rotated channels of a head, then Llama 3 or linear scaling when configured (linear:
+    /// positions divided by the factor, the same as frequencies divided by it).
+    /// </summary>
+    /// <param name="config">the model's config</param>
+    /// <param name="local">Gemma 3's sliding layers' base, unscaled</param>
+    /// <param name="extension">longrope's short or long factors: frequency i divided by extension[i]</param>
+    public static double[] InverseFrequencies(ModelConfig config, bool local = false, double[]? extension = null)
     {
-        var dim = config.HeadDim;
-        var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / Math.Pow(config.RopeTheta, 2.0 * i / dim)).ToArray();
+        var dim = config.RotaryDim;
+        var theta = local ? config.LocalRopeTheta!.Value : config.RopeTheta;
+        var invFreq = Enumerable.Range(0, dim / 2).Select(i => 1.0 / ((extension?[i] ?? 1.0) * Math.Pow(theta, 2.0 * i / dim))).ToArray();
+        if (extension is not null) return invFreq;
+        if (local) return invFreq;
+        if (config.LinearRopeFactor is { } factor) return invFreq.Select(f => f / factor).ToArray();
         return config.RopeScaling is { } s ? invFreq.Select(f => Llama3Scale(f, s)).ToArray() : invFreq;
     }
 
@@ -41,25 +63,34 @@ public sealed class LlamaRotaryEmbedding : nn.Module
         return (1 - smooth) * freq / s.Factor + smooth * freq;
     }
 
-    /// <summary>cos and sin tables [B, T, D] for position ids [B, T], in <paramref name="dtype"/>.</summary>
+    /// <summary>cos and sin tables [B, T, D] (D: the rotated channels) for position ids [B, T], in <paramref name="dtype"/>.</summary>
     public (Tensor cos, Tensor sin) forward(Tensor positionIds, ScalarType dtype)
     {
         // Angles in float32 as transformers computes them (float64 for double-precision models).
         var angleType = dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
-        using var freqs = torch.tensor(inv_freq, dtype: angleType, device: positionIds.device); // [D/2]
+        // longrope, as transformers: the long factors for a pass whose positions reach past the original context.
+        var frequencies = longInvFreq is not null && positionIds.max().item<long>() + 1 > originalContext ? longInvFreq : inv_freq;
+        using var freqs = torch.tensor(frequencies, dtype: angleType, device: positionIds.device); // [D/2]
         using var positions = positionIds.to(angleType).unsqueeze(-1); // [B, T, 1]
         using var angles = positions * freqs; // [B, T, D/2]
         using var both = torch.cat([angles, angles], -1); // [B, T, D]
-        using var cos = both.cos();
-        using var sin = both.sin();
+        using var cos = attentionFactor == 1.0 ? both.cos() : both.cos().mul_(attentionFactor);
+        using var sin = attentionFactor == 1.0 ? both.sin() : both.sin().mul_(attentionFactor);
         return (cos.to(dtype), sin.to(dtype));
     }
 
-    /// <summary>Rotates x [B, heads, T, D] by the tables cos, sin [B, T, D], as transformers' apply_rotary_pos_emb.</summary>
+    /// <summary>
+    /// Rotates x [B, heads, T, D] by the tables cos, sin [B, T, R], as transformers' apply_rotary_pos_emb: all D
+    /// channels when R = D, else (Phi-3's partial rotary) the first R, paired within them, and the rest as they are.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
-        using var c = cos.unsqueeze(1); // [B, 1, T, D]
+        using var c = cos.unsqueeze(1); // [B, 1, T, R]
         using var s = sin.unsqueeze(1);
-        return KernelDispatch.Rotary(x, c, s);
+        var rotated = cos.size(-1);
+        if (rotated == x.size(-1)) return KernelDispatch.Rotary(x, c, s);
+        using var turned = KernelDispatch.Rotary(x.narrow(-1, 0, rotated), c, s);
+        using var passed = x.narrow(-1, rotated, x.size(-1) - rotated);
+        return torch.cat([turned, passed], -1);
     }
 }

@@ -18,7 +18,8 @@ public static class ModelFactory
         using var generator = new torch.Generator((ulong)seed, device);
         foreach (var (name, parameter) in model.named_parameters())
         {
-            if (name.EndsWith("layernorm.weight") || name == "model.norm.weight") parameter.fill_(1.0);
+            // Layernorms, model.norm, q_norm, k_norm: a gain of 1, which Gemma's (1 + weight) holds as 0.
+            if (name.EndsWith("norm.weight")) parameter.fill_(config.NormAddsOne ? 0.0 : 1.0);
             else if (name.EndsWith(".bias")) parameter.zero_();
             // Tensor.normal_ rather than nn.init.normal_, which in TorchSharp 0.107 ignores the generator argument.
             else parameter.normal_(0.0, config.InitializerRange, generator);

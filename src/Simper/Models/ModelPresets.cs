@@ -1,7 +1,7 @@
 namespace Simper.Models;
 
 /// <summary>
-/// The shape of a freshly initialised Llama model. <see cref="VocabSize"/> null means "exactly the tokenizer's
+/// The shape of a freshly initialised model of <see cref="Family"/> (a model_type; Llama by default). <see cref="VocabSize"/> null means "exactly the tokenizer's
 /// vocabulary"; a larger value leaves the ids past the tokenizer unused (handy to match a benchmark's embedding size).
 /// </summary>
 public sealed record ModelPreset(
@@ -13,7 +13,8 @@ public sealed record ModelPreset(
     int IntermediateSize,
     int MaxPositionEmbeddings,
     bool TieWordEmbeddings,
-    int? VocabSize = null)
+    int? VocabSize = null,
+    string Family = "llama")
 {
     /// <summary>A Llama config of this shape for a tokenizer of <paramref name="tokenizerVocabSize"/> tokens and its special ids.</summary>
     public ModelConfig ToConfig(int tokenizerVocabSize, int? bosTokenId, int? eosTokenId, int? padTokenId)
@@ -45,7 +46,7 @@ public sealed record ModelPreset(
             TorchDtype = "float32",
         };
         // Round-trips through config.json so a preset gets the same validation as a downloaded model.
-        return ModelConfig.Parse(config.ToJson(), $"preset '{Name}'");
+        return ModelConfig.Parse(ModelConfig.ForFamily(config, Family).ToJson(), $"preset '{Name}'");
     }
 }
 

@@ -5,10 +5,9 @@ namespace Simper.Runtime;
 /// <summary>
 /// Which of libtorch's vectorised CPU kernels this process runs. libtorch builds its elementwise, softmax and attention
 /// kernels for AVX2 and for AVX-512 and picks one set at its first operation, from ATEN_CPU_CAPABILITY or else the
-/// widest the CPU has. Its AVX-512 exponential (Sleef's, inside flash attention and SiLU) measured two to three times
-/// slower than the AVX2 one on an AMD EPYC (Zen 5), which made attention's forward and backward pass about half again
-/// as slow; on an Intel Xeon (Sapphire Rapids) the AVX-512 kernels were the faster, a SimPER step of bench-26m about a
-/// tenth quicker than with AVX2. GEMMs (MKL, oneDNN) choose their own instructions and are unaffected.
+/// widest the CPU has. On AMD CPUs its AVX-512 exponential (Sleef's, inside flash attention and SiLU) is slower than the
+/// AVX2 one, enough to slow attention as a whole; on Intel's the AVX-512 kernels are the faster (docs/cpu-notes.md has
+/// the measurements). GEMMs (MKL, oneDNN) choose their own instructions and are unaffected.
 /// </summary>
 public static class CpuKernels
 {

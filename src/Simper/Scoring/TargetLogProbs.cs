@@ -32,7 +32,7 @@ public static class TargetLogProbs
     public static (Tensor LogProbs, Tensor LogitSums) Compute(LlamaForCausalLM model, Tensor hidden, Tensor targets, long chunkRows)
     {
         if (chunkRows < 1) throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, "expected at least one position per chunk");
-        return KernelDispatch.TargetLogProbs(hidden, targets, model.OutputWeight, ScoreType(model), chunkRows, model.model.GradientCheckpointing);
+        return KernelDispatch.TargetLogProbs(hidden, targets, model.OutputWeight, ScoreType(model), chunkRows, model.model.GradientCheckpointing, model.LogitSoftCap);
     }
 
     /// <summary>float64 for a float64 model, else float32.</summary>

@@ -30,12 +30,21 @@ public sealed class ChatTemplate
     /// <summary>The clock behind <c>strftime_now</c> (local time, as in transformers).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt) =>
-        Render(new Dictionary<string, object?>
+    /// <param name="messages">the conversation</param>
+    /// <param name="addGenerationPrompt">whether to open the assistant's turn</param>
+    /// <param name="arguments">
+    /// keyword arguments the template reads, as transformers' apply_chat_template passes its extra kwargs (Qwen3's
+    /// enable_thinking); they cannot replace messages or add_generation_prompt
+    /// </param>
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, IReadOnlyDictionary<string, object?>? arguments = null)
+    {
+        var variables = new Dictionary<string, object?>(arguments ?? new Dictionary<string, object?>())
         {
             ["messages"] = messages.Select(m => (object?)m.ToDictionary()).ToList(),
             ["add_generation_prompt"] = addGenerationPrompt,
-        });
+        };
+        return Render(variables);
+    }
 
     /// <summary>Renders with full control of the variables (e.g. messages as dictionaries with tool calls, tools).</summary>
     public string Render(IReadOnlyDictionary<string, object?> variables)

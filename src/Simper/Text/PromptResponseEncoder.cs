@@ -33,6 +33,8 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
 {
     public ModelTokenizer Tokenizer { get; } = tokenizer;
     public ChatTemplate? Template { get; } = template;
+    /// <summary>Keyword arguments every rendering of the chat template reads (Qwen3's enable_thinking); none by default.</summary>
+    public IReadOnlyDictionary<string, object?>? TemplateArguments { get; init; }
 
     public EncodedTurn EncodeText(string prompt, string response)
     {
@@ -58,8 +60,8 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
         // Some templates render the prompt differently alone than inside the whole conversation (DeepSeek-R1 opens
         // a <think> block in its generation prompt; Mistral moves the system message to the last user turn). As TRL
         // does, the prompt is then the longest common prefix of the two renderings.
-        var promptAlone = Template.Render(prompt, addGenerationPrompt: true);
-        var wholeText = Template.Render([.. prompt, .. response], addGenerationPrompt: false);
+        var promptAlone = Template.Render(prompt, addGenerationPrompt: true, TemplateArguments);
+        var wholeText = Template.Render([.. prompt, .. response], addGenerationPrompt: false, TemplateArguments);
         int common = 0;
         while (common < promptAlone.Length && common < wholeText.Length && promptAlone[common] == wholeText[common]) common++;
         var promptText = promptAlone[..common];
@@ -88,7 +90,7 @@ public sealed class PromptResponseEncoder(ModelTokenizer tokenizer, ChatTemplate
     /// <summary>A conversation to answer: the chat template with its generation prompt, or plain text.</summary>
     public int[] EncodePrompt(IReadOnlyList<ChatMessage> prompt) =>
         Template is null ? EncodePrompt(PlainConversation(prompt))
-                         : [.. Tokenizer.Encode(Template.Render(prompt, addGenerationPrompt: true), addSpecialTokens: false)];
+                         : [.. Tokenizer.Encode(Template.Render(prompt, addGenerationPrompt: true, TemplateArguments), addSpecialTokens: false)];
 
     // A model without a chat template sees the turns as plain text, one after another.
     private static string PlainConversation(IReadOnlyList<ChatMessage> messages) =>

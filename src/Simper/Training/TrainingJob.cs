@@ -109,7 +109,7 @@ public sealed record TrainingJob
         {
             if (resumeProbe is null) LoraModel.Apply(policy, lora);
             else LoraModel.LoadAdapter(policy, resumeProbe);
-            log.WriteLine($"LoRA r={lora.Rank} on {string.Join(",", lora.ExpandedTargets)}: {LoraModel.CountParameters(policy)}");
+            log.WriteLine($"LoRA r={lora.Rank} on {string.Join(",", lora.ForModel(policy.Config).ExpandedTargets)}: {LoraModel.CountParameters(policy)}");
         }
         var loss = makeLoss(policy, policy.Config.PaddingId);
         var run = Ranks.Rank == 0 ? RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null) : RunFolder.Attach(OutputPath);

@@ -17,7 +17,7 @@ public class FolderOrderTests
         ["Models"] = 2,
         ["Checkpoints"] = 3,
         ["Lora"] = 4,
-        ["Text"] = 5,
+        ["Text"] = 5, ["Export"] = 5,
         ["Generation"] = 6, ["Scoring"] = 6,
         ["Training"] = 7,
         ["Bench"] = 8, ["Demo"] = 8,

@@ -87,6 +87,37 @@ public class InitGenerateCommandTests
     }
 
     [Fact]
+    public void TemperatureZeroDecodesGreedilyAndANegativeOneIsAUserError()
+    {
+        using var folder = new TempFolder();
+        var dir = InitTiny(folder);
+        string[] Args(params string[] decoding) =>
+            ["generate", "--model", dir, "--prompt", "Hello", "--num-samples", "3", "--max-new-tokens", "16", "--seed", "3", .. decoding];
+
+        var greedy = Support.Cli.Run(Args("--greedy"));
+        var zero = Support.Cli.Run(Args("--temperature", "0"));
+        var sampled = Support.Cli.Run(Args("--temperature", "1"));
+
+        Assert.True(greedy.ExitCode == 0, greedy.ToString());
+        Assert.True(zero.ExitCode == 0, zero.ToString());
+        Assert.Equal(greedy.Stdout, zero.Stdout);
+        Assert.True(sampled.ExitCode == 0, sampled.ToString());
+        Assert.NotEqual(greedy.Stdout, sampled.Stdout); // sampling at temperature 1 is not greedy, so the check can tell
+
+        // The dataset path reads the option the same way.
+        var prompts = folder.File("prompts.jsonl");
+        File.WriteAllLines(prompts, ["{\"prompt\": \"Once\"}", "{\"prompt\": \"Hi\"}"]);
+        string[] DataArgs(string output, params string[] decoding) =>
+            ["generate", "--model", dir, "--data", prompts, "--output", output, "--max-new-tokens", "8", "--seed", "3", .. decoding];
+        var greedyRows = Support.Cli.Run(DataArgs(folder.File("greedy.jsonl"), "--greedy"));
+        var zeroRows = Support.Cli.Run(DataArgs(folder.File("zero.jsonl"), "--temperature", "0"));
+        Assert.True(greedyRows.ExitCode == 0 && zeroRows.ExitCode == 0, greedyRows + "\n" + zeroRows);
+        Assert.Equal(File.ReadAllText(folder.File("greedy.jsonl")), File.ReadAllText(folder.File("zero.jsonl")));
+
+        CliAssert.UserError(Support.Cli.Run(Args("--temperature", "-0.5")), "--temperature -0.5: expected a number >= 0");
+    }
+
+    [Fact]
     public void DataWritesOneRowPerSampleKeepingTheInputFields()
     {
         using var folder = new TempFolder();

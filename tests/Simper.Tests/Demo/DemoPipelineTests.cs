@@ -26,7 +26,8 @@ public class DemoPipelineTests
         Assert.Contains("| Model | add | sort | reverse | count | format | Mean | Avg. rank |", report);
         Assert.Contains("simper sft --model", report);
         Assert.Contains("simper demo score --model", report);
-        Assert.StartsWith("| Model |", run.Stdout);
+        Assert.Contains("## Summary", report);
+        Assert.StartsWith("| Model | Best lr | Mean at best | Avg. rank at best | Mean at 1e-4 | Avg. rank | Mean at 1e-3 | Avg. rank |", run.Stdout);
         Assert.Contains("\n| sft |", run.Stdout);
 
         // The printed data command, run again into another folder, writes the same datasets byte for byte.

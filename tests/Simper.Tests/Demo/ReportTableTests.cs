@@ -29,6 +29,25 @@ public class ReportTableTests
     }
 
     [Fact]
+    public void SummaryShowsEveryModelAtItsBestAndAtEachSharedLearningRate()
+    {
+        // Best view ranks as below (sft 11/3, dpo 9/3, simper 4/3, kto 6/3). At 1e-5:
+        // add .50 .60 .60 .55 -> 4, 1.5, 1.5, 3; sort .20 .20 .30 .35 -> 3.5, 3.5, 2, 1; count .40 .40 .40 .45 -> 3, 3, 3, 1.
+        // At 3e-5, without kto: add .50 .70 .80 -> 3, 2, 1; sort .20 .10 .30 -> 2, 3, 1; count .40 .30 .50 -> 2, 3, 1.
+        Assert.Equal(
+            """
+            | Model | Best lr | Mean at best | Avg. rank at best | Mean at 1e-5 | Avg. rank | Mean at 3e-5 | Avg. rank |
+            |---|---:|---:|---:|---:|---:|---:|---:|
+            | sft | – | 36.7 | 3.67 | 36.7 | 3.50 | 36.7 | 2.33 |
+            | dpo | 1e-5 | 40.0 | 3.00 | 40.0 | 2.67 | 36.7 | 2.67 |
+            | simper | 3e-5 | 53.3 | 1.33 | 43.3 | 2.17 | 53.3 | 1.00 |
+            | kto | 1e-5 | 45.0 | 2.00 | 45.0 | 1.67 | – | – |
+
+            """.ReplaceLineEndings("\n"),
+            DemoReport.Summary(ReportSample.Results()));
+    }
+
+    [Fact]
     public void BestLearningRateTableRanksEachFamilyColumn()
     {
         // add:   sft .50 dpo .60 simper .80 kto .55 -> 4, 2, 1, 3

@@ -61,6 +61,11 @@ public class KernelDispatchTests
         { F32, Cpu, MaskKind.Causal, 320, 320, 4, false, "float32", false, AttentionKernel.CausalBlock }, // no graph: same values, nothing kept
         { F32, Cpu, MaskKind.WithinCausal, 100, 100, 8, true, "float32", false, AttentionKernel.CausalBlock }, // packed rows, shared prompts
         { F32, Cpu, MaskKind.Causal, 513, 513, 4, true, "float32", false, AttentionKernel.Sdpa },      // T > 8·D: flash attention's memory
+        { F32, Cpu, MaskKind.Window, 100, 100, 4, true, "float32", false, AttentionKernel.CausalBlock }, // a sliding window that cuts
+        { F64, Cpu, MaskKind.Window, 100, 100, 4, false, "float32", false, AttentionKernel.CausalBlock },
+        { F32, Cpu, MaskKind.Window, 600, 600, 4, true, "float32", false, AttentionKernel.Sdpa },      // T > 8·D: SDPA with the band mask
+        { F32, Cpu, MaskKind.Window, 1, 9, 4, false, "float32", false, AttentionKernel.Sdpa },         // a cached step past the window
+        { BF16, Cpu, MaskKind.Window, 100, 100, 4, true, "float32", false, AttentionKernel.Float32Recompute },
         { F32, Cpu, MaskKind.None, 1, 9, 4, false, "float32", false, AttentionKernel.Sdpa },           // a cached decoding step
         { F32, Cpu, MaskKind.Other, 6, 6, 4, false, "float32", false, AttentionKernel.Sdpa },          // left padding
         { F32, Cpu, MaskKind.Causal, 6, 6, 3, true, "float32", false, AttentionKernel.Sdpa },          // 3 does not divide 8

@@ -34,7 +34,7 @@ public class LoraModelTests
         using var ids = Ids();
         using var before = model.forward(ids);
         LoraModel.Apply(model, AllLinear);
-        var q = model.model.layers[0].self_attn.q_proj;
+        var q = model.model.layers[0].self_attn.q_proj!;
         Assert.Equal(ScalarType.Float32, q.lora_A!.weight!.dtype);
         Assert.Equal(ScalarType.BFloat16, q.weight.dtype);
         using var after = model.forward(ids);
@@ -49,7 +49,7 @@ public class LoraModelTests
         LoraModel.Apply(model, AllLinear);
         RandomizeAdapters(model, seed: 4);
         model.eval(); // dropout off
-        var k = model.model.layers[1].self_attn.k_proj; // 32 -> 2 KV heads x 8 = 16, with bias
+        var k = model.model.layers[1].self_attn.k_proj!; // 32 -> 2 KV heads x 8 = 16, with bias
         Assert.Equal(3.0, k.Scale); // alpha 12 / r 4
         using var noGrad = torch.no_grad();
         using var x = torch.randn([2, 3, 32], ScalarType.Float64);
@@ -68,7 +68,7 @@ public class LoraModelTests
     {
         using var model = ModelFactory.CreateRandom(LlamaTiny(), seed: 5, dtype: ScalarType.Float64);
         LoraModel.Apply(model, AllLinear with { Dropout = 0.5 });
-        var up = model.model.layers[0].mlp.up_proj;
+        var up = model.model.layers[0].mlp.up_proj!;
         using var noGrad = torch.no_grad();
         using var x = torch.randn([4, 32], ScalarType.Float64);
         // With B = 0 the dropped adapter path contributes nothing, so training output is still the base projection.

@@ -25,6 +25,21 @@ public class LoraParameterCountsTests
         Assert.Equal(LoraModel.CountParameters(model), LoraParameterCounts.For(config, lora));
     }
 
+    [Theory]
+    [InlineData("qwen3")]
+    [InlineData("phi3")]
+    [InlineData("gemma2")]
+    [InlineData("gemma3_text")]
+    public void EveryFamilysCountsFromTheConfigEqualTheAdaptedModels(string family)
+    {
+        // Qwen3 and Gemma 3 add per-head norms, Phi-3 fuses projections, Gemma has four norms a layer.
+        var config = ModelConfig.Parse(ModelConfig.ForFamily(LlamaTiny() with { AttentionBias = false, MlpBias = false }, family).ToJson());
+        var lora = new LoraConfig { Rank = 4, TargetModules = [LoraConfig.AllLinear] };
+        using var model = ModelFactory.CreateRandom(config, seed: 3);
+        LoraModel.Apply(model, lora);
+        Assert.Equal(LoraModel.CountParameters(model), LoraParameterCounts.For(config, lora));
+    }
+
     [Fact]
     public void TiedEmbeddingsCountOnce()
     {

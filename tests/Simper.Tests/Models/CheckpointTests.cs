@@ -92,8 +92,8 @@ public class CheckpointTests
 
         var (loaded, _) = PretrainedModel.Load(temp.Path, ScalarType.Float32, torch.CPU);
         using var __ = loaded;
-        using var original = model.model.layers[0].self_attn.q_proj.weight!.to(ScalarType.BFloat16).to(ScalarType.Float32);
-        Assert.True(original.eq(loaded.model.layers[0].self_attn.q_proj.weight!).all().item<bool>());
+        using var original = model.model.layers[0].self_attn.q_proj!.weight!.to(ScalarType.BFloat16).to(ScalarType.Float32);
+        Assert.True(original.eq(loaded.model.layers[0].self_attn.q_proj!.weight!).all().item<bool>());
         using var logits = Logits(loaded);
         Assert.False(logits.isnan().any().item<bool>());
     }

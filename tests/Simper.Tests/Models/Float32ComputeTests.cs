@@ -104,13 +104,13 @@ public class Float32ComputeTests
         using var mlpOutput = model.model.layers[0].mlp.forward(x, call);
         Assert.Equal(expected, mlpOutput.dtype);
         // q_proj's output feeds attention, not the stream: it stays bfloat16.
-        Assert.Equal(BF16, model.model.layers[0].self_attn.q_proj.forward(x, call).dtype);
-        Assert.Equal(expected, model.model.layers[0].self_attn.o_proj.forward(x, call).dtype);
+        Assert.Equal(BF16, model.model.layers[0].self_attn.q_proj!.forward(x, call).dtype);
+        Assert.Equal(expected, model.model.layers[0].self_attn.o_proj!.forward(x, call).dtype);
 
         // With a LoRA adapter the merged projection widens alike, and its value is the float32 product of x with W + s·B A.
         LoraModel.Apply(model, new LoraConfig { Rank = 2, Alpha = 4, Dropout = 0, TargetModules = ["down_proj"] });
         Lora.LoraTestModels.RandomizeAdapters(model, seed: 10);
-        var down = model.model.layers[0].mlp.down_proj;
+        var down = model.model.layers[0].mlp.down_proj!;
         var hidden = randn([4, 48], generator: g).to(BF16);
         using var adapted = down.forward(hidden, call);
         Assert.Equal(expected, adapted.dtype);

@@ -33,9 +33,9 @@ internal static class PackingFixtures
 
     private sealed record FixturePair(int[] prompt_input_ids, int[] chosen_input_ids, int[] rejected_input_ids);
 
-    public static (LlamaForCausalLM Model, List<(int[] Prompt, int[] Chosen, int[] Rejected)> Pairs) ParityFixture(ScalarType dtype)
+    public static (LlamaForCausalLM Model, List<(int[] Prompt, int[] Chosen, int[] Rejected)> Pairs) ParityFixture(ScalarType dtype, string kind = "llama")
     {
-        var folder = SharedData.Path("fixtures", "parity-llama");
+        var folder = SharedData.Path("fixtures", $"parity-{kind}");
         var pairs = File.ReadAllLines(Path.Combine(folder, "pairs.jsonl"))
             .Select(l => JsonSerializer.Deserialize<FixturePair>(l)!)
             .Select(p => (p.prompt_input_ids, p.chosen_input_ids, p.rejected_input_ids)).ToList();

@@ -25,7 +25,7 @@ public class MasterWeightsTests
             // Bit for bit the float32 start, not its bfloat16 rounding.
             Assert.Equal(Floats(start[names[i]]), Floats(masters.Parameters[i]));
         }
-        Assert.NotEqual(Floats(half.model.layers[0].self_attn.q_proj.weight), Floats(masters.Parameters[names.IndexOf("model.layers.0.self_attn.q_proj.weight")]));
+        Assert.NotEqual(Floats(half.model.layers[0].self_attn.q_proj!.weight), Floats(masters.Parameters[names.IndexOf("model.layers.0.self_attn.q_proj.weight")]));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class MasterWeightsTests
         var parameters = half.named_parameters().Select(p => (p.name, p.parameter)).ToList();
         var gain = half.model.layers[0].input_layernorm.weight;
         Assert.Equal(ScalarType.Float32, gain.dtype);
-        Assert.Equal(ScalarType.BFloat16, half.model.layers[0].mlp.up_proj.weight.dtype);
+        Assert.Equal(ScalarType.BFloat16, half.model.layers[0].mlp.up_proj!.weight.dtype);
         var masters = MasterWeights.For(parameters)!;
         var index = parameters.FindIndex(p => p.name == "model.layers.0.input_layernorm.weight");
         Assert.Same(gain, masters.Parameters[index]);
@@ -84,7 +84,7 @@ public class MasterWeightsTests
         var parameters = half.named_parameters().Select(p => (p.name, p.parameter)).ToList();
         using var masters = MasterWeights.For(parameters)!;
         var index = parameters.FindIndex(p => p.name == "model.layers.0.mlp.up_proj.weight");
-        var weight = half.model.layers[0].mlp.up_proj.weight;
+        var weight = half.model.layers[0].mlp.up_proj!.weight;
         using var scope = NewDisposeScope();
         half.forward(tensor(new long[] { 1, 5, 7, 2 }).unsqueeze(0)).pow(2).mean().backward();
         var expected = Floats(weight.grad!);

@@ -45,6 +45,10 @@ public static class DemoReport
         return [markdown, json, .. figures];
     }
 
+    /// <summary>The markdown summary table: every model's mean accuracy and average rank at its best and each shared learning rate.</summary>
+    public static string Summary(DemoResults results) =>
+        ReportText.Summary(AccuracyTable.Views(results).Select(v => AccuracyTable.Build(results, v)).ToList());
+
     /// <summary>The markdown accuracy table of one view.</summary>
     public static string Table(DemoResults results, TableView view) =>
         ReportText.Table(AccuracyTable.Build(results, view), results.Families);

@@ -25,6 +25,32 @@ public static class ReportText
     }
 
     /// <summary>
+    /// The whole comparison in one table, a row per model: its best learning rate, its mean accuracy and average rank
+    /// there, then its mean accuracy and average rank at each shared learning rate ("–" where it was not trained).
+    /// </summary>
+    public static string Summary(IReadOnlyList<AccuracyTable> tables)
+    {
+        var best = tables.Single(t => t.SharedLearningRate is null);
+        var shared = tables.Where(t => t.SharedLearningRate is not null).ToList();
+        var text = new StringBuilder("| Model | Best lr | Mean at best | Avg. rank at best |");
+        foreach (var table in shared) text.Append($" Mean at {AccuracyTable.FormatLearningRate(table.SharedLearningRate!.Value)} | Avg. rank |");
+        text.Append("\n|---|---:|---:|---:|").Append(string.Concat(Enumerable.Repeat("---:|---:|", shared.Count))).Append('\n');
+        foreach (var row in best.Rows)
+        {
+            text.Append("| ").Append(Cell(row.Method)).Append(" | ")
+                .Append(row.LearningRate is { } lr ? AccuracyTable.FormatLearningRate(lr) : "–")
+                .Append(" | ").Append(Percent(row.Mean)).Append(" | ").Append(Rank(row.AverageRank)).Append(" |");
+            foreach (var table in shared)
+            {
+                var at = table.Rows.FirstOrDefault(r => r.Method == row.Method);
+                text.Append(at is null ? " – | – |" : $" {Percent(at.Mean)} | {Rank(at.AverageRank)} |");
+            }
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
     /// One sentence naming the row with the best (lowest) average rank and saying whether SimPER is ahead of every
     /// other row, level with the best, behind, or absent.
     /// </summary>
@@ -54,6 +80,10 @@ public static class ReportText
             .Append(prompts.Count == 1 ? $"{prompts[0]}" : $"{prompts[0]} to {prompts[^1]}")
             .Append(" per model) whose greedy completion the family's exact verifier accepts. Mean is the mean over families. ")
             .Append("Avg. rank is the mean over families of the row's rank in that family's column (1 = best; tied rows share the mean of their ranks).\n\n");
+        text.Append("## Summary\n\n").Append("Mean accuracy and average rank of every model, at each method's best learning rate and at each shared one; ")
+            .Append("the sections below break each column down by task family.\n\n");
+        foreach (var table in tables) text.Append("- ").Append(Finding(table)).Append('\n');
+        text.Append('\n').Append(Summary(tables)).Append('\n');
         foreach (var table in tables)
         {
             text.Append(table.SharedLearningRate is { } lr
