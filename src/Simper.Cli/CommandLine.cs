@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Simper.Cli.Commands;
+using Simper.Distributed;
 using Simper.Runtime;
 using Simper.Training;
 
@@ -45,6 +46,9 @@ public static class CommandLine
 
     public static int Run(string[] args)
     {
+        // mpirun hands each rank a pseudo-terminal, on which .NET's console would begin stdout with the terminal's
+        // keypad-mode escape; the data a rank prints must be the bytes a lone process prints.
+        if (Communicators.LaunchedByMpi) Environment.SetEnvironmentVariable("TERM", "dumb");
         // Before libtorch's first operation (see ProcessSetup; loading the library applies it too).
         ProcessSetup.Apply();
         var parse = Build().Parse(args);
@@ -60,14 +64,31 @@ public static class CommandLine
         }
         catch (Exception e) when (Unwrap(e) is SimperException user)
         {
-            Console.Error.WriteLine($"error: {SettingFlags.Message(user)}");
-            return UserError;
+            Console.Error.WriteLine($"error: {RankPrefix()}{SettingFlags.Message(user)}");
+            return EndJob(UserError);
+        }
+        catch (Exception e) when (Communicators.Started is { Size: > 1 } && Unwrap(e) is not OperationCanceledException)
+        {
+            // Under mpirun one line names the failing rank; a stack trace from every rank would bury it.
+            var inner = Unwrap(e);
+            Console.Error.WriteLine($"error: {RankPrefix()}{inner.GetType().Name}: {inner.Message}");
+            return EndJob(InternalError);
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");
             return 130;
         }
+    }
+
+    private static string RankPrefix() =>
+        Communicators.LaunchedByMpi ? $"rank {Communicators.EnvironmentRank}: " : "";
+
+    /// <summary>A failed rank ends the whole job: the others would otherwise wait in their next collective forever.</summary>
+    private static int EndJob(int exitCode)
+    {
+        if (Communicators.Started is { Size: > 1 } ranks) ranks.Abort(exitCode);
+        return exitCode;
     }
 
     private static Exception Unwrap(Exception e)

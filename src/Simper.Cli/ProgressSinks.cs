@@ -5,13 +5,14 @@ namespace Simper.Cli;
 
 /// <summary>
 /// Progress on stderr: a live Spectre.Console bar (step, loss, tokens/s, ETA) when stderr is a terminal, plain
-/// periodic lines when it is redirected to a file or pipe, so logs stay readable.
+/// periodic lines when it is redirected to a file or pipe or runs under mpirun, so logs stay readable.
 /// </summary>
 internal static class ProgressSinks
 {
     public static T Run<T>(Func<IProgressSink, T> work)
     {
-        if (Console.IsErrorRedirected) return work(new TextProgressSink(Console.Error));
+        // mpirun forwards each rank's output through its own terminal, where a live bar only garbles.
+        if (Console.IsErrorRedirected || Simper.Distributed.Communicators.LaunchedByMpi) return work(new TextProgressSink(Console.Error));
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         T result = default!;
         console.Progress()

@@ -80,7 +80,7 @@ public static class BenchCommand
                 SameBatch = parse.GetValue(sameBatch),
             };
             var result = TrainingBench.Run(settings);
-            Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));
+            if (Output.Writes) Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));
             return 0;
         });
         command.Subcommands.Add(TokenizerCommand());

@@ -36,7 +36,7 @@ internal static class CommonOptions
 
     public static Option<int> Threads() => new("--threads")
     {
-        Description = "CPU threads for libtorch (0 = one per core)",
+        Description = "CPU threads for libtorch (0 = one per core; under mpirun, the cores divided by the ranks on the machine)",
         DefaultValueFactory = _ => 0,
     };
 

@@ -43,15 +43,17 @@ public static class EvalCommand
 
             var folder = model.Open(parse);
             var truncation = PairEncoding.Truncation(parse.GetValue(maxLength), parse.GetValue(maxPromptLength));
-            var pairs = PairEncoding.Load(folder, parse.GetValue(data)!, dataOptions.Read(parse), truncation, Console.Error);
+            var pairs = PairEncoding.Load(folder, parse.GetValue(data)!, dataOptions.Read(parse), truncation, Output.Logs);
             var evaluation = new PreferenceEvaluation
             {
                 Model = folder, Objective = objective,
                 ReferenceModel = parse.GetValue(refModel) is { } refDir ? model.Open(parse, refDir) : null,
                 Dtype = model.ParseDtype(parse), Device = model.ParseDevice(parse), BatchSize = parse.GetValue(batchSize),
-                Log = Console.Error, Progress = (label, total) => Output.Progress(label, total, parse.GetValue(batchSize)),
+                Communicator = Simper.Distributed.Communicators.World,
+                Log = Output.Logs, Progress = (label, total) => Output.Progress(label, total, parse.GetValue(batchSize)),
             };
             var result = evaluation.Run(pairs);
+            if (!Output.Writes) return 0;
             if (parse.GetValue(output) is { } outputPath) WriteRows(outputPath, pairs, result.Scores);
             var json = new JsonObject();
             foreach (var (name, value) in result.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal))

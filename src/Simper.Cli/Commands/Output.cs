@@ -12,7 +12,14 @@ internal static class Output
 
     public static string ToJson(JsonNode node) => node.ToJsonString(Json);
 
-    public static void Log(string message) => Console.Error.WriteLine(message);
+    /// <summary>Whether this process prints and writes results: always alone, rank 0 alone under mpirun (the other
+    /// ranks would repeat every line). Errors are printed by every rank that has one.</summary>
+    public static bool Writes => Simper.Distributed.Communicators.EnvironmentRank == 0;
+
+    /// <summary>Where logs go: stderr, or nowhere on ranks other than 0.</summary>
+    public static TextWriter Logs => Writes ? Console.Error : TextWriter.Null;
+
+    public static void Log(string message) => Logs.WriteLine(message);
 
     /// <summary>A progress sink printing "label: done/total" to stderr, at most every <paramref name="every"/> items and at the end.</summary>
     public static IProgress<int> Progress(string label, int total, int every = 1) => new SyncProgress(done =>

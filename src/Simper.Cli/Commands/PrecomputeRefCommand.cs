@@ -33,10 +33,11 @@ internal static class PrecomputeRefCommand
             var promptLimit = parse.GetValue(maxPromptLength) ?? new TrainingSettings { MaxLength = max }.EffectiveMaxPromptLength;
             var truncation = PairEncoding.Truncation(max, promptLimit);
             var folder = model.Open(parse);
-            var pairs = PairEncoding.Load(folder, parse.GetValue(data)!, dataOptions.Read(parse), truncation, Console.Error);
+            var pairs = PairEncoding.Load(folder, parse.GetValue(data)!, dataOptions.Read(parse), truncation, Output.Logs);
             var size = parse.GetValue(batchSize);
             var scores = ReferencePrecompute.Score(folder, pairs, size, model.ParseDtype(parse), model.ParseDevice(parse),
-                Output.Progress("scored pairs", pairs.Count, size));
+                Output.Progress("scored pairs", pairs.Count, size), Simper.Distributed.Communicators.World);
+            if (!Output.Writes) return 0;
             var path = parse.GetValue(output)!;
             AtomicFile.WriteAllText(path, string.Concat(ReferencePrecompute.Rows(pairs, scores).Select(row => Output.ToJson(row) + "\n")));
             Output.Log($"wrote {pairs.Count} pairs with reference log-probs to {path}");

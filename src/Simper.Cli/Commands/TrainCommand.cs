@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Simper.Checkpoints;
 using Simper.Objectives;
 using Simper.Training;
@@ -11,6 +12,9 @@ namespace Simper.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
+    /// <summary>The exit status of a run stopped by SIGTERM (128 + 15, as a shell reports it), checkpoint saved.</summary>
+    public const int TerminatedExitCode = 143;
+
     public static Command Create(string name)
     {
         bool sft = name == TrainingSettings.SftMethod;
@@ -56,6 +60,7 @@ internal static class TrainCommand
             settings.Validate("command line");
             var ggufType = parse.GetValue(exportGguf) is { } typeName ? Simper.Export.GgufExportType.Parse(typeName, "--export-gguf") : null;
             var resumeGiven = parse.GetResult(resume) is not null;
+            using var stop = new CancellationTokenSource();
             var job = new TrainingJob
             {
                 Model = ModelFolder.Open(parse.GetValue(model)!),
@@ -68,8 +73,24 @@ internal static class TrainCommand
                 ReferenceModel = parse.GetValue(refModel) is { } refPath ? ModelFolder.Open(refPath) : null,
                 Overwrite = parse.GetValue(overwrite),
                 Resume = resumeGiven ? parse.GetValue(resume) ?? "latest" : null,
+                Stop = stop.Token,
             };
+            // SIGTERM (a scheduler's time limit, a preempted machine) ends the step under way and saves a checkpoint.
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+            {
+                signal.Cancel = true;
+                stop.Cancel();
+            });
             var summary = ProgressSinks.Run(sink => job.Run(sink, Console.Error));
+            if (summary.StoppedAt is { } checkpoint)
+            {
+                if (Simper.Distributed.Communicators.EnvironmentRank == 0)
+                    Console.Error.WriteLine($"stopped by SIGTERM after step {summary.Steps}; checkpoint saved in {checkpoint}; " +
+                                            "continue with the same command plus --resume");
+                return TerminatedExitCode;
+            }
+            // Under mpirun rank 0 alone wrote the model, and alone reports and exports it.
+            if (Simper.Distributed.Communicators.EnvironmentRank != 0) return 0;
             Console.Error.WriteLine($"done: {summary.Steps} steps in {summary.Duration:hh\\:mm\\:ss}" +
                                     (summary.SkippedSteps > 0 ? $", {summary.SkippedSteps} skipped (non-finite)" : "") +
                                     $"; model saved in {job.OutputPath}");

@@ -11,7 +11,13 @@ public sealed record BenchResult
     public double StepSecondsMedian { get; init; }
     public double StepSecondsMin { get; init; }
     public double StepSecondsMax { get; init; }
+    /// <summary>Pairs per second of all ranks together (each rank steps <see cref="BenchSettings.Pairs"/> pairs).</summary>
     public double PairsPerSecond { get; init; }
+    /// <summary>Processes stepping together (under mpirun), 1 alone.</summary>
+    public int Ranks { get; init; } = 1;
+    /// <summary>Median time of a step's gradient all-reduce (0 alone), and the gradient bytes each rank sent in it.</summary>
+    public double AllReduceSecondsMedian { get; init; }
+    public long AllReduceBytesPerStep { get; init; }
     /// <summary>Real tokens per second: padding excluded, a shared prompt counted once.</summary>
     public double TokensPerSecond { get; init; }
     public double TokensPerStep { get; init; }
@@ -100,6 +106,10 @@ public sealed record BenchResult
             ["step_seconds_min"] = StepSecondsMin,
             ["step_seconds_max"] = StepSecondsMax,
             ["pairs_per_second"] = PairsPerSecond,
+            ["ranks"] = Ranks,
+            ["all_reduce_seconds_median"] = AllReduceSecondsMedian,
+            ["all_reduce_bytes_per_step"] = AllReduceBytesPerStep,
+            ["all_reduce_share_of_step"] = StepSecondsMedian > 0 ? AllReduceSecondsMedian / StepSecondsMedian : 0,
             ["tokens_per_second"] = TokensPerSecond,
             ["tokens_per_step"] = TokensPerStep,
             ["non_embedding_parameters"] = NonEmbeddingParameters,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Simper.Distributed;
 using Simper.Lora;
 using Simper.Models;
 using Simper.Objectives;
@@ -72,7 +73,9 @@ public static class TrainingBench
         using var optimizer = new PyTorchAdamW(parameters, settings.LearningRate, 0.9, 0.999, 1e-8, 0.0);
         policy.train();
         // The trainer's own step, one micro-batch per optimizer step.
-        var trainingStep = new TrainingStep<EncodedPair>(policy, loss, optimizer, parameters, masters, settings.MaxGradNorm);
+        // Under mpirun every rank steps its own batches and the gradients are all-reduced, as in data-parallel training.
+        var ranks = Communicators.World;
+        var trainingStep = new TrainingStep<EncodedPair>(policy, loss, optimizer, parameters, masters, settings.MaxGradNorm) { Communicator = ranks };
 
         var losses = new List<double>();
         for (var step = 0; step < settings.Warmup; step++)
@@ -104,12 +107,16 @@ public static class TrainingBench
         var ownPeaks = new List<double>();
         if (ownProbe is not null) ownPeaks.Add(ownProbe.Measure(PeakRepeats));
         var seconds = new List<double>();
+        var allReduceSeconds = new List<double>();
+        long allReduceBytes = 0;
         var stealBefore = CpuSteal.Read();
         foreach (var batch in timed)
         {
             var clock = Stopwatch.StartNew();
             losses.Add(trainingStep.Run([batch]).Loss);
             seconds.Add(clock.Elapsed.TotalSeconds);
+            (allReduceBytes, var allReduce) = trainingStep.LastAllReduce;
+            allReduceSeconds.Add(allReduce.TotalSeconds);
             peaks.Add(probe.Measure(PeakRepeats));
             if (ownProbe is not null) ownPeaks.Add(ownProbe.Measure(PeakRepeats));
         }
@@ -140,7 +147,10 @@ public static class TrainingBench
             StepSecondsMedian = Median.Of(seconds),
             StepSecondsMin = seconds.Min(),
             StepSecondsMax = seconds.Max(),
-            PairsPerSecond = settings.Pairs * settings.Steps / total,
+            PairsPerSecond = (double)settings.Pairs * ranks.Size * settings.Steps / total,
+            Ranks = ranks.Size,
+            AllReduceSecondsMedian = Median.Of(allReduceSeconds),
+            AllReduceBytesPerStep = allReduceBytes,
             TokensPerSecond = tokens / total,
             TokensPerStep = (double)tokens / settings.Steps,
             NonEmbeddingParameters = nonEmbedding,

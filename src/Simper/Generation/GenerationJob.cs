@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Simper.Checkpoints;
 using Simper.Data;
+using Simper.Distributed;
 using Simper.Text;
 using static TorchSharp.torch;
 
@@ -24,19 +25,23 @@ public sealed record GenerationJob
     public DataOptions Data { get; init; } = new();
     public Device? Device { get; init; }
     public ScalarType Dtype { get; init; } = ScalarType.Float32;
+    /// <summary>The ranks sharing the batches (rank 0 writes the file); under mpirun Open MPI's, else the lone process.</summary>
+    public ICommunicator? Communicator { get; init; }
 
     private static readonly JsonSerializerOptions LineJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Generates and writes the rows; returns how many were written.</summary>
+    /// <summary>Generates and writes the rows; returns how many were written (0 on ranks other than 0).</summary>
     public int Run(IProgress<int>? progress = null)
     {
+        var ranks = Communicator ?? Communicators.World;
         var text = Model.Encoder();
         var rows = PromptRows.Read(DataPath, Data);
         using (var model = Model.LoadModel(Dtype, Device ?? CPU))
         {
             var generator = new TextGenerator(model, text);
             var prompts = rows.Select(r => r.Messages is null ? generator.EncodeText(r.Text!) : generator.EncodeChat(r.Messages)).ToList();
-            var results = generator.Generate(prompts, Samples, Options, BatchSize, progress);
+            var results = generator.Generate(prompts, Samples, Options, BatchSize, progress, ranks);
+            if (ranks.Rank != 0) return 0;
             var folder = Path.GetDirectoryName(Path.GetFullPath(OutputPath))!;
             Directory.CreateDirectory(folder);
             var temp = Path.Combine(folder, $".{Path.GetFileName(OutputPath)}.{Guid.NewGuid():N}.tmp");

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Simper.Distributed;
 using Simper.Models;
 using Simper.Templates;
 using Simper.Text;
@@ -25,14 +27,16 @@ public sealed class TextGenerator(LlamaForCausalLM model, PromptResponseEncoder 
     /// <paramref name="progress"/> receives the number of completions finished so far.
     /// </summary>
     public IReadOnlyList<GeneratedText> Generate(IReadOnlyList<int[]> prompts, int samples, GenerationOptions options,
-        int batchSize, IProgress<int>? progress = null)
+        int batchSize, IProgress<int>? progress = null, ICommunicator? ranks = null)
     {
+        ranks ??= SingleProcess.Instance;
         Check(samples, options, batchSize);
         var jobs = prompts.SelectMany((_, p) => Enumerable.Range(0, samples).Select(k => (Prompt: p, Sample: k))).ToList();
         var results = new List<GeneratedText>(jobs.Count);
         model.eval();
         foreach (var (batch, index) in jobs.Chunk(batchSize).Select((b, i) => (b, i)))
         {
+            if (index % ranks.Size != ranks.Rank) continue;
             var batchOptions = options with { Seed = options.Seed is { } seed ? seed + index : null };
             var outputs = TokenGenerator.Generate(model, batch.Select(j => prompts[j.Prompt]).ToList(), batchOptions);
             for (var i = 0; i < batch.Length; i++)
@@ -40,7 +44,19 @@ public sealed class TextGenerator(LlamaForCausalLM model, PromptResponseEncoder 
                     text.Tokenizer.Decode(outputs[i], skipSpecialTokens: true)));
             progress?.Report(results.Count);
         }
-        return results;
+        return ranks.Size == 1 ? results : GatherInOrder(results, ranks);
+    }
+
+    /// <summary>
+    /// Every rank's results on rank 0 in one process's order (prompt, then sample); the other ranks get none.
+    /// Batches are dealt out in turn (batch b to rank b mod N) and keep their index as sampling seed offset, so greedy
+    /// output matches one process and seeded sampling is reproducible.
+    /// </summary>
+    private static IReadOnlyList<GeneratedText> GatherInOrder(List<GeneratedText> mine, ICommunicator ranks)
+    {
+        var all = ranks.Gather(JsonSerializer.SerializeToUtf8Bytes(mine), root: 0);
+        return all.SelectMany(bytes => JsonSerializer.Deserialize<List<GeneratedText>>(bytes)!)
+            .OrderBy(r => r.PromptIndex).ThenBy(r => r.Sample).ToList();
     }
 
     private static void Check(int samples, GenerationOptions options, int batchSize)

@@ -10,10 +10,13 @@ namespace Simper.Runtime;
 /// ATEN_CPU_CAPABILITY stands). It must precede libtorch's first tensor operation, which fixes the kernels for the
 /// process; a program that runs TorchSharp operations before it touches any Simper type calls
 /// <see cref="Apply"/> first.</item>
+/// <item><see cref="OpenMpWaitPolicy.Apply"/>: OMP_WAIT_POLICY=PASSIVE (a user's own value stands), so libtorch's
+/// OpenMP threads sleep rather than spin when another process or rank holds the cores. Like the kernel choice it
+/// must precede libtorch's loading.</item>
 /// <item><see cref="ProcessMemory.KeepFreedMemoryForReuse"/>: on Linux the C allocator keeps freed tensor memory for
 /// the next step instead of returning it to the kernel and faulting it back in.</item>
 /// </list>
-/// Both are no-ops off Linux, and applying them again changes nothing.
+/// All are no-ops off Linux, and applying them again changes nothing.
 /// </summary>
 public static class ProcessSetup
 {
@@ -24,6 +27,7 @@ public static class ProcessSetup
     {
         if (Interlocked.Exchange(ref _applied, 1) == 1) return;
         CpuKernels.PreferAvx2();
+        OpenMpWaitPolicy.Apply();
         ProcessMemory.KeepFreedMemoryForReuse();
     }
 

@@ -43,10 +43,13 @@ public static class TorchRuntime
         _ => type.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Sets libtorch's intra-op threads; 0 keeps libtorch's default (one per core).</summary>
+    /// <summary>
+    /// Sets libtorch's intra-op threads; 0 means the default: libtorch's own (one per core) for a process alone on
+    /// its machine, the rank's share of the cores (<see cref="RankThreads"/>) for one of several ranks.
+    /// </summary>
     public static void SetThreads(int threads)
     {
         if (threads < 0) throw new SettingException($"«threads» {threads}: expected 0 (all cores) or a positive count");
-        if (threads > 0) torch.set_num_threads(threads);
+        if ((threads > 0 ? threads : RankThreads.Default()) is int count) torch.set_num_threads(count);
     }
 }

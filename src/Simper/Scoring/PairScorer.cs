@@ -1,3 +1,4 @@
+using Simper.Distributed;
 using Simper.Models;
 using Simper.Text;
 using TorchSharp;
@@ -27,11 +28,16 @@ public static class PairScorer
 {
     /// <summary>
     /// Summed log-probs of each pair's chosen and rejected response given its prompt. <paramref name="progress"/>
-    /// receives the number of pairs scored so far.
+    /// receives the number of pairs scored so far (by this rank).
+    /// Under several <paramref name="ranks"/>, the micro-batches — formed exactly as one process forms them — are
+    /// dealt out in turn (batch b to rank b mod N) and every rank ends with all the scores, equal bit for bit to one
+    /// process's: each score is computed by one rank and summed with the others' zeros.
     /// </summary>
     public static PairScores Score(LlamaForCausalLM model, IReadOnlyList<EncodedPair> pairs, int batchSize, int padId,
-        IProgress<int>? progress = null)
+        IProgress<int>? progress = null, ICommunicator? ranks = null)
     {
+        ranks ??= SingleProcess.Instance;
+        int scored = 0;
         if (batchSize < 1) throw new SettingException($"«batch_size» {batchSize}: expected at least 1");
         var chosen = new double[pairs.Count];
         var rejected = new double[pairs.Count];
@@ -39,6 +45,7 @@ public static class PairScorer
         using var noGrad = torch.no_grad();
         for (var start = 0; start < pairs.Count; start += batchSize)
         {
+            if (start / batchSize % ranks.Size != ranks.Rank) continue;
             using var scope = torch.NewDisposeScope();
             var batch = pairs.Skip(start).Take(batchSize).ToList();
             var rows = batch.Select(p => (p.Prompt, p.Chosen)).Concat(batch.Select(p => (p.Prompt, p.Rejected))).ToList();
@@ -50,8 +57,10 @@ public static class PairScorer
                 chosen[start + i] = sums[i];
                 rejected[start + i] = sums[batch.Count + i];
             }
-            progress?.Report(start + batch.Count);
+            progress?.Report(scored += batch.Count);
         }
+        ranks.AllReduceSum(chosen);
+        ranks.AllReduceSum(rejected);
         return new PairScores(chosen, rejected, pairs.Select(p => p.Chosen.Length).ToArray(), pairs.Select(p => p.Rejected.Length).ToArray());
     }
 }

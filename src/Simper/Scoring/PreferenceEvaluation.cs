@@ -1,4 +1,5 @@
 using Simper.Checkpoints;
+using Simper.Distributed;
 using Simper.Models;
 using Simper.Objectives;
 using Simper.Text;
@@ -27,6 +28,8 @@ public sealed class PreferenceEvaluation
     public TextWriter Log { get; init; } = TextWriter.Null;
     /// <summary>A progress sink for a named pass over a number of pairs, or null for none.</summary>
     public Func<string, int, IProgress<int>?> Progress { get; init; } = (_, _) => null;
+    /// <summary>The ranks sharing the scoring (every rank ends with every score); the lone process by default.</summary>
+    public ICommunicator Communicator { get; init; } = SingleProcess.Instance;
 
     public PreferenceEvaluationResult Run(IReadOnlyList<EncodedPair> pairs)
     {
@@ -42,7 +45,7 @@ public sealed class PreferenceEvaluation
     }
 
     private PairScores Score(LlamaForCausalLM model, IReadOnlyList<EncodedPair> pairs, string label) =>
-        PairScorer.Score(model, pairs, BatchSize, Model.Config.PaddingId, Progress(label, pairs.Count));
+        PairScorer.Score(model, pairs, BatchSize, Model.Config.PaddingId, Progress(label, pairs.Count), Communicator);
 
     private PairScores Reference(LlamaForCausalLM policy, IReadOnlyList<EncodedPair> pairs, PairScores policyScores)
     {
@@ -71,10 +74,10 @@ public sealed class PreferenceEvaluation
 public static class ReferencePrecompute
 {
     public static PairScores Score(ModelFolder reference, IReadOnlyList<EncodedPair> pairs, int batchSize,
-        ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<int>? progress = null)
+        ScalarType dtype = ScalarType.Float32, Device? device = null, IProgress<int>? progress = null, ICommunicator? ranks = null)
     {
         using var model = reference.LoadModel(dtype, device);
-        return PairScorer.Score(model, pairs, batchSize, reference.Config.PaddingId, progress);
+        return PairScorer.Score(model, pairs, batchSize, reference.Config.PaddingId, progress, ranks);
     }
 
     /// <summary>One JSON object per pair: its token ids and the reference's summed log-probs.</summary>

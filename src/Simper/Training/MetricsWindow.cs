@@ -32,6 +32,17 @@ internal sealed class MetricsWindow
         return window;
     }
 
+    /// <summary>Adds another window's sums and weights (saved with <see cref="Save"/>), as if its values had been added here.</summary>
+    public void AddTotals(IReadOnlyDictionary<string, double[]> saved)
+    {
+        foreach (var (name, totals) in saved)
+            if (totals is [var sum, var weight])
+            {
+                var (s, w) = _totals.GetValueOrDefault(name);
+                _totals[name] = (s + sum, w + weight);
+            }
+    }
+
     public Dictionary<string, double> Mean() =>
         _totals.ToDictionary(kv => kv.Key, kv => kv.Value.Weight == 0 ? double.NaN : kv.Value.Sum / kv.Value.Weight, StringComparer.Ordinal);
 }

@@ -53,6 +53,9 @@ public sealed class RunFolder
         return new RunFolder(full);
     }
 
+    /// <summary>The folder of a run another process (rank 0 of a data-parallel job) opens and writes; nothing is touched.</summary>
+    public static RunFolder Attach(string path) => new(System.IO.Path.GetFullPath(path));
+
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     public string CheckpointPath(int step) => File(CheckpointPrefix + step.ToString(CultureInfo.InvariantCulture));

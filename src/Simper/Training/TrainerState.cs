@@ -46,7 +46,14 @@ public sealed class TrainerState
     [JsonPropertyName("data_position")] public int DataPosition { get; set; }
     [JsonPropertyName("best_metric")] public double? BestMetric { get; set; }
     [JsonPropertyName("best_model_checkpoint")] public string? BestModelCheckpoint { get; set; }
+    /// <summary>Rank 0's generator state (the lone process's).</summary>
     [JsonPropertyName("rng_state")] public RngState Rng { get; set; } = new();
+    /// <summary>The generator states of ranks 1 .. N − 1 of a data-parallel run.</summary>
+    [JsonPropertyName("rank_rng_states")] public List<RngState>? RankRngStates { get; set; }
+    /// <summary>Ranks that trained the run, and its global batch (batch size × gradient accumulation × ranks), which
+    /// a resumed run must keep: it fixes which examples each step takes.</summary>
+    [JsonPropertyName("world_size")] public int? WorldSize { get; set; }
+    [JsonPropertyName("global_batch_size")] public int? GlobalBatchSize { get; set; }
     /// <summary>Steps skipped so far because their loss or gradient was not finite, and how many of the last ones in a row.</summary>
     [JsonPropertyName("skipped_steps")] public int SkippedSteps { get; set; }
     [JsonPropertyName("non_finite_in_row")] public int NonFiniteInRow { get; set; }

@@ -1,5 +1,6 @@
 using Simper.Checkpoints;
 using Simper.Data;
+using Simper.Distributed;
 using Simper.Lora;
 using Simper.Models;
 using Simper.Objectives;
@@ -31,8 +32,18 @@ public sealed record TrainingJob
     /// <summary>"latest" or a checkpoint folder to continue from; null starts afresh.</summary>
     public string? Resume { get; init; }
 
+    /// <summary>The ranks training together: under mpirun Open MPI's, otherwise the lone process.</summary>
+    public ICommunicator? Communicator { get; init; }
+
+    private ICommunicator Ranks => Communicator ?? Communicators.World;
+
+    /// <summary>Stops the run after its current step with a checkpoint (see <see cref="Trainer{TExample}.Stop"/>).</summary>
+    public CancellationToken Stop { get; init; }
+
     public TrainingSummary Run(IProgressSink progress, TextWriter log)
     {
+        // Rank 0 alone reports; the others would repeat it line for line.
+        if (Ranks.Rank != 0) (progress, log) = (new SilentProgress(), TextWriter.Null);
         var settings = Settings;
         settings.Validate("settings");
         TorchRuntime.SetThreads(settings.Threads);
@@ -87,6 +98,7 @@ public sealed record TrainingJob
             throw new SettingException($"{DataPath}: no example fits «max_length» {Settings.MaxLength}" +
                                       (report.DroppedRows.Count > 0 ? $" (first dropped at {report.DroppedRows[0]})" : ""));
         var resumeProbe = Resume is null ? null : ResumePath();
+        if (resumeProbe is not null) Trainer<TExample>.RefuseChangedGlobalBatch(resumeProbe, Settings, Ranks.Size);
         var lora = Settings.Lora;
         // A LoRA checkpoint holds only the adapters (as Hugging Face's Trainer saves a PEFT model): the base is reread.
         var policy = lora is null && resumeProbe is not null ? PretrainedModel.Load(resumeProbe, dtype, device).Model : Model.LoadModel(dtype, device);
@@ -100,11 +112,14 @@ public sealed record TrainingJob
             log.WriteLine($"LoRA r={lora.Rank} on {string.Join(",", lora.ForModel(policy.Config).ExpandedTargets)}: {LoraModel.CountParameters(policy)}");
         }
         var loss = makeLoss(policy, policy.Config.PaddingId);
-        var run = RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null);
-        if (Resume is null) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile));
+        var run = Ranks.Rank == 0 ? RunFolder.Open(OutputPath, Overwrite, resume: Resume is not null) : RunFolder.Attach(OutputPath);
+        if (Resume is null && Ranks.Rank == 0) TrainingRecipe.Save(AsUsed(Settings), run.File(RunFolder.SettingsFile), Ranks.Size);
         log.Write(_dataNotes);
         if (report.MovedQuestionWarning() is { } warning) log.WriteLine(warning);
         // One count of the data: the examples trained on, with what truncation did to them.
+        if (Ranks.Size > 1)
+            log.WriteLine($"data-parallel on {Ranks.Size} ranks: global batch {Settings.BatchSize} × {Settings.GradientAccumulationSteps} × {Ranks.Size} = " +
+                          $"{Settings.BatchSize * Settings.GradientAccumulationSteps * Ranks.Size} examples per step");
         log.WriteLine($"training {Settings.Method} on {train.Count} examples" + (eval is null ? "" : $", evaluating on {eval.Count}") +
                       $"; {report.Changes()}; writing to {run.Path}");
         // A float32 checkpoint trained in bfloat16: the masters start from its float32 values, not the rounded ones.
@@ -116,6 +131,8 @@ public sealed record TrainingJob
             ResumeFrom = resumeProbe,
             Lora = lora,
             BaseModelPath = Model.Path,
+            Communicator = Ranks,
+            Stop = Stop,
         };
         try
         {
@@ -148,7 +165,9 @@ public sealed record TrainingJob
     private string ResumePath()
     {
         if (!Directory.Exists(OutputPath)) throw new SettingException($"«resume»: {OutputPath} does not exist; nothing to resume");
-        return RunFolder.Open(OutputPath, overwrite: false, resume: true).ResolveResume(Resume!);
+        // Rank 0 clears a crashed run's leftovers; the others only read the checkpoint it resolves to.
+        var folder = Ranks.Rank == 0 ? RunFolder.Open(OutputPath, overwrite: false, resume: true) : RunFolder.Attach(OutputPath);
+        return folder.ResolveResume(Resume!);
     }
 
     private IPreferenceObjective Objective() => Settings.Objective!.Create(Settings.Hyperparameters);
@@ -170,4 +189,11 @@ public sealed record TrainingJob
             _dataNotes.WriteLine($"skipped {result.SkippedRows} bad rows; first: {result.Problems.FirstOrDefault()}");
         return result.Examples;
     }
+}
+
+/// <summary>Progress of a rank other than 0: the run's progress is rank 0's to print.</summary>
+internal sealed class SilentProgress : IProgressSink
+{
+    public void Report(ProgressUpdate update) { }
+    public void Finish() { }
 }

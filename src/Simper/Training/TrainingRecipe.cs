@@ -13,6 +13,10 @@ public static class TrainingRecipe
 {
     public const string HyperparametersKey = "hyperparameters";
 
+    /// <summary>What a run recorded about its launch beside the settings: the processes (mpirun ranks) and the global
+    /// batch they made. Read back they are ignored; the launcher and the settings fix them anew.</summary>
+    public const string ProcessesKey = "processes", GlobalBatchKey = "global-batch-size";
+
     /// <summary>Defaults overlaid with the recipe at <paramref name="path"/>.</summary>
     public static TrainingSettings Load(string path)
     {
@@ -44,6 +48,7 @@ public static class TrainingRecipe
             var key = ((YamlScalarNode)keyNode).Value ?? "";
             var origin = $"{path}:{keyNode.Start.Line}: {key}";
             if (key.Replace('-', '_') == HyperparametersKey) ApplyHyperparameters(settings, valueNode, path);
+            else if (key == ProcessesKey || key == GlobalBatchKey) continue;
             else if (TrainingSettings.Find(key) is { } option) option.SetText(settings, ScalarText(valueNode, origin, option.Expected), origin);
             else throw new SimperException(
                 $"{origin}: unknown key; expected one of {string.Join(", ", TrainingSettings.Options.Select(o => o.Name))}, {HyperparametersKey}");
@@ -81,7 +86,7 @@ public static class TrainingRecipe
     /// Writes the effective settings (every option, then the hyperparameters) as JSON with kebab-case keys, so a run
     /// records exactly what it used and <see cref="Load"/> reads the file back to the same settings.
     /// </summary>
-    public static void Save(TrainingSettings settings, string path) =>
+    public static void Save(TrainingSettings settings, string path, int processes = 1) =>
         AtomicFile.Write(path, stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
@@ -96,6 +101,9 @@ public static class TrainingRecipe
                     case var other: json.WriteString(option.Name, (string)other); break;
                 }
             }
+            json.WriteNumber(ProcessesKey, processes);
+            // Global batch = batch size × gradient accumulation × processes, as accelerate counts it.
+            json.WriteNumber(GlobalBatchKey, settings.EffectiveBatchSize * processes);
             json.WriteStartObject(HyperparametersKey);
             foreach (var (name, value) in settings.Hyperparameters.OrderBy(p => p.Key, StringComparer.Ordinal))
                 json.WriteNumber(name, value);

@@ -13,7 +13,7 @@ public class FolderOrderTests
     public static readonly IReadOnlyDictionary<string, int> Levels = new Dictionary<string, int>
     {
         [""] = 0, ["Runtime"] = 0, ["Data"] = 0, ["Templates"] = 0, ["Tokenization"] = 0, ["Objectives"] = 0,
-        ["Kernels"] = 1,
+        ["Kernels"] = 1, ["Distributed"] = 1,
         ["Models"] = 2,
         ["Checkpoints"] = 3,
         ["Lora"] = 4,

@@ -26,6 +26,10 @@ public class TrainingBenchTests
                      "non_embedding_parameters", "trainable_parameters", "total_parameters", "trainable_percent" })
             Assert.True(json[field]!.GetValue<double>() > 0, $"{field} = {json[field]}");
         Assert.True(json["activation_bytes"]!.GetValue<double>() >= 0);
+        // One process: no all-reduce in the step.
+        Assert.Equal(1, json["ranks"]!.GetValue<int>());
+        Assert.Equal(0, json["all_reduce_bytes_per_step"]!.GetValue<long>());
+        Assert.Equal(0, json["all_reduce_share_of_step"]!.GetValue<double>());
         // Null when no clock tick passed during the timed step, which is short here.
         if (json["cpu_steal_fraction"] is JsonValue steal) Assert.InRange(steal.GetValue<double>(), 0, 1);
         Assert.Equal("padded", json["config"]!["packing"]!.GetValue<string>());

@@ -178,7 +178,10 @@ public class TrainingSettingsTests
             Assert.Equal(3.3e-7, doc.RootElement.GetProperty("learning-rate").GetDouble());
             Assert.Equal(250, doc.RootElement.GetProperty("max-steps").GetInt32());
             Assert.Equal(0.5, doc.RootElement.GetProperty("hyperparameters").GetProperty("gamma").GetDouble());
-            Assert.Equal(TrainingSettings.Options.Count + 1, doc.RootElement.EnumerateObject().Count());
+            // Every option, the hyperparameters, and the processes with the global batch they made (4 × 32 × 1).
+            Assert.Equal(TrainingSettings.Options.Count + 3, doc.RootElement.EnumerateObject().Count());
+            Assert.Equal(1, doc.RootElement.GetProperty(TrainingRecipe.ProcessesKey).GetInt32());
+            Assert.Equal(s.EffectiveBatchSize, doc.RootElement.GetProperty(TrainingRecipe.GlobalBatchKey).GetInt32());
         }
 
         var reloaded = TrainingRecipe.Load(path);
