@@ -66,49 +66,47 @@ public class QuantizedExportTests(ITestOutputHelper output)
     public void Q8OfAModelWithRowsOfWholeBlocksLoadsAndContinuesAsF32()
     {
         using var folder = new TempFolder();
-        var model = ExportModels.Create(folder.File("model"), null, c => c with { IntermediateSize = 192, InitializerRange = 0.5 });
-        var continuations = new Dictionary<string, List<int>>();
-        foreach (var type in new[] { "f32", "q8_0" })
-        {
-            var gguf = folder.File($"{type}.gguf");
-            var result = Support.Cli.Run("export", "--model", model, "--output", gguf, "--type", type);
-            Assert.True(result.ExitCode == 0, result.ToString());
-            var file = GgufFile.Read(gguf);
-            Assert.Equal(type == "f32" ? 0u : 8u, file.TensorTypes["blk.0.ffn_down.weight"]);
-            using var llama = new LlamaCpp(gguf);
-            continuations[type] = llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5);
-        }
+        var exports = ExportF32AndQ8(folder, intermediateSize: 192);
+        Assert.Equal(0u, exports["f32"].File.TensorTypes["blk.0.ffn_down.weight"]);
+        Assert.Equal(8u, exports["q8_0"].File.TensorTypes["blk.0.ffn_down.weight"]);
         // Q8_0 moves the logits by little; the first greedy tokens of this random model are far from ties.
-        Assert.Equal(continuations["f32"], continuations["q8_0"]);
+        Assert.Equal(exports["f32"].Continuation, exports["q8_0"].Continuation);
     }
 
     [Fact]
     public void Q8KeepsRowsThatAreNotWholeBlocksInF16AndSaysWhich()
     {
         using var folder = new TempFolder();
-        var model = ExportModels.Create(folder.File("model"), null, c => c with { IntermediateSize = 72, InitializerRange = 0.5 });
-        var continuations = new Dictionary<string, List<int>>();
+        var exports = ExportF32AndQ8(folder, intermediateSize: 72);
+        var (result, file, _) = exports["q8_0"];
+        Assert.Equal(1u, file.TensorTypes["blk.0.ffn_down.weight"]); // rows of 72
+        Assert.Equal(8u, file.TensorTypes["blk.0.ffn_up.weight"]);
+        Assert.Equal(0u, file.TensorTypes["output_norm.weight"]);
+        Assert.Equal(2u, file.Metadata["general.quantization_version"]);
+        var notes = result.Stderr.Split('\n').Where(l => l.StartsWith("note: kept in F16")).ToList();
+        Assert.Single(notes);
+        Assert.Contains("blk.0.ffn_down.weight", notes[0]);
+        Assert.DoesNotContain("ffn_up", notes[0]);
+        Assert.Equal(exports["f32"].Continuation, exports["q8_0"].Continuation);
+    }
+
+    /// <summary>
+    /// A random model with MLP rows of <paramref name="intermediateSize"/> exported as F32 and as Q8_0: each export's
+    /// command result, file, and LLamaSharp's greedy continuation of a prompt for 5 tokens.
+    /// </summary>
+    private static Dictionary<string, (CliResult Result, GgufFile File, List<int> Continuation)> ExportF32AndQ8(TempFolder folder, int intermediateSize)
+    {
+        var model = ExportModels.Create(folder.File("model"), null, c => c with { IntermediateSize = intermediateSize, InitializerRange = 0.5 });
+        var exports = new Dictionary<string, (CliResult, GgufFile, List<int>)>();
         foreach (var type in new[] { "f32", "q8_0" })
         {
             var gguf = folder.File($"{type}.gguf");
             var result = Support.Cli.Run("export", "--model", model, "--output", gguf, "--type", type);
             Assert.True(result.ExitCode == 0, result.ToString());
-            var file = GgufFile.Read(gguf);
-            if (type == "q8_0")
-            {
-                Assert.Equal(1u, file.TensorTypes["blk.0.ffn_down.weight"]); // rows of 72
-                Assert.Equal(8u, file.TensorTypes["blk.0.ffn_up.weight"]);
-                Assert.Equal(0u, file.TensorTypes["output_norm.weight"]);
-                Assert.Equal(2u, file.Metadata["general.quantization_version"]);
-                var notes = result.Stderr.Split('\n').Where(l => l.StartsWith("note: kept in F16")).ToList();
-                Assert.Single(notes);
-                Assert.Contains("blk.0.ffn_down.weight", notes[0]);
-                Assert.DoesNotContain("ffn_up", notes[0]);
-            }
             using var llama = new LlamaCpp(gguf);
-            continuations[type] = llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5);
+            exports[type] = (result, GgufFile.Read(gguf), llama.Greedy(ModelTokenizer.FromFolder(model).Encode("Once upon a time"), 5));
         }
-        Assert.Equal(continuations["f32"], continuations["q8_0"]);
+        return exports;
     }
 
     /// <summary>Disjoint windows, each token after a window's first scored once: the arithmetic of `simper perplexity`.</summary>

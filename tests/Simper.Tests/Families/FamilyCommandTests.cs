@@ -19,11 +19,7 @@ public class FamilyCommandTests
     }
 
     [SkippableTheory]
-    [InlineData("mistral-swa")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(FamilyFixtures.Kinds), MemberType = typeof(FamilyFixtures))]
     public void EveryMethodsLossThroughEvalMatchesTheReference(string kind)
     {
         var methods = Expected(kind).GetProperty("losses").EnumerateObject().ToList();
@@ -39,11 +35,7 @@ public class FamilyCommandTests
     }
 
     [SkippableTheory]
-    [InlineData("mistral-swa")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(FamilyFixtures.Kinds), MemberType = typeof(FamilyFixtures))]
     public void OneSimperStepLogsTheReferenceGradientNorm(string kind)
     {
         var expected = Expected(kind);

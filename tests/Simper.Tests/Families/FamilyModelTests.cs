@@ -48,11 +48,7 @@ public class FamilyModelTests
     }
 
     [SkippableTheory]
-    [InlineData("mistral-swa")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(FamilyFixtures.Kinds), MemberType = typeof(FamilyFixtures))]
     public void FixtureCheckpointsSaveBackUnderTheirOwnNamesAndConfig(string kind)
     {
         var folder = SharedData.Path("fixtures", $"parity-{kind}", "checkpoint");

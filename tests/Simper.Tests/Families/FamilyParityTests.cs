@@ -46,11 +46,7 @@ public class FamilyParityTests
     }
 
     [SkippableTheory]
-    [InlineData("mistral-swa")]
-    [InlineData("qwen3")]
-    [InlineData("phi3")]
-    [InlineData("gemma2")]
-    [InlineData("gemma3")]
+    [MemberData(nameof(FamilyFixtures.Kinds), MemberType = typeof(FamilyFixtures))]
     public void SimperGradientNormMatchesTheReferenceInEveryMode(string kind)
     {
         var (model, pairs) = ParityFixture(ScalarType.Float64, kind);
