@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Simper.Bench;
+using Simper.Kernels;
 using Simper.Models;
 using Simper.Objectives;
 using Simper.Runtime;
@@ -39,21 +40,16 @@ public static class BenchCommand
         var sameBatch = new Option<bool>("--same-batch") { Description = "Train on one batch every step, so the loss falls (to compare dtypes' trajectories)" };
         var reportLoss = new Option<bool>("--report-loss") { Description = "Add every step's loss (warm-up included) as \"losses\"" };
 
+        var kernels = new Option<string?>("--bfloat16-kernels")
+        {
+            Description = "How bfloat16 projections and attention multiply: native, native-gemm, native-attention or float32 (default: this CPU's)",
+        };
+
         var command = new Command("bench",
-            "Times training steps (forward + backward, clip_grad_norm, AdamW step, zero_grad) and prints one JSON object: step time, " +
-            "pairs/s, tokens/s (real tokens), model FLOPs, MFU against a float32 matmul peak measured before the first timed step and after each one " +
-            "(a 16-bit model whose projections multiply natively in its dtype: against that dtype's peak, mfu_peak_dtype), " +
-            "the CPU time stolen by other virtual machines, and resident memory. " +
-            "FLOPs per step = 6·(N − N_head)·T + 6·N_head·M + 12·L·d·Σ q_i·k_i: " +
-            "N = parameters excluding the input embedding table (a tied embedding counted once, as the head), N_head = the head's V·d, " +
-            "T = real tokens processed (padding excluded, a shared prompt once), M = T for PaLM's model FLOPs (flops_per_step, mfu), " +
-            "M = positions that predict a response token, where alone the scorer runs the head, for the stricter count (scored_head_flops_per_step, scored_head_mfu), " +
-            "L layers, d hidden size, q_i·k_i = queries × keys of each attention block (a shared-prompt rejected response of r tokens counts r·(prompt + r)); " +
-            "a frozen weight (LoRA's base) counts 4 FLOPs per token rather than 6, having no weight gradient; " +
-            "a live reference model adds its forward pass, a third of the full formula. " +
-            "Example: simper bench --preset bench-26m --packing shared-prompt --steps 3 --warmup 1");
+            "Times training steps and prints one JSON object: step time, pairs/s, MFU, memory (docs/speed-and-memory.md). " +
+            "Example: simper bench --preset bench-26m --packing shared-prompt");
         foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
-                     pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss })
+                     pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss, kernels })
             command.Options.Add(option);
 
         command.SetAction(parse =>
@@ -78,6 +74,7 @@ public static class BenchCommand
                 Lengths = ParseLengths(parse.GetValue(lengths)!),
                 LearningRate = parse.GetValue(learningRate),
                 SameBatch = parse.GetValue(sameBatch),
+                Kernels = parse.GetValue(kernels) is { } named ? ParseKernels(named) : KernelOptions.ForThisCpu,
             };
             var result = TrainingBench.Run(settings);
             if (Output.Writes) Console.Out.WriteLine(Output.ToJson(result.ToJson(includeLosses: parse.GetValue(reportLoss))));
@@ -122,6 +119,9 @@ public static class BenchCommand
             if (BenchResult.PackingName(packing) == name.Trim().ToLowerInvariant()) return packing;
         throw new SimperException($"--packing {name}: expected one of {string.Join(", ", Packings.Select(BenchResult.PackingName))}");
     }
+
+    private static KernelOptions ParseKernels(string name) => KernelOptions.FromName(name)
+        ?? throw new SimperException($"--bfloat16-kernels {name}: expected {string.Join(", ", KernelOptions.Names)}");
 
     private static BenchLengths ParseLengths(string name) => name.Trim().ToLowerInvariant() switch
     {

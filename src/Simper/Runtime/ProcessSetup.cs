@@ -10,9 +10,9 @@ namespace Simper.Runtime;
 /// ATEN_CPU_CAPABILITY stands). It must precede libtorch's first tensor operation, which fixes the kernels for the
 /// process; a program that runs TorchSharp operations before it touches any Simper type calls
 /// <see cref="Apply"/> first.</item>
-/// <item><see cref="OpenMpWaitPolicy.Apply"/>: OMP_WAIT_POLICY=PASSIVE (a user's own value stands), so libtorch's
-/// OpenMP threads sleep rather than spin when another process or rank holds the cores. Like the kernel choice it
-/// must precede libtorch's loading.</item>
+/// <item><see cref="OpenMpWaitPolicy.Apply"/>: OMP_WAIT_POLICY=PASSIVE with GOMP_SPINCOUNT=10000 (a user's own value
+/// of either stands), so libtorch's OpenMP threads spin only briefly, then sleep, when another process or rank holds
+/// the cores. Like the kernel choice it must precede libtorch's loading.</item>
 /// <item><see cref="ProcessMemory.KeepFreedMemoryForReuse"/>: on Linux the C allocator keeps freed tensor memory for
 /// the next step instead of returning it to the kernel and faulting it back in.</item>
 /// </list>

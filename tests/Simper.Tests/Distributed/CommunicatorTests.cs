@@ -41,11 +41,13 @@ public class CommunicatorTests
         Assert.Equal(threads, RankThreads.For(cores, ranks));
 
     [SkippableFact]
-    public void OpenMpThreadsSleepUnlessTheUserChoseOtherwise()
+    public void OpenMpThreadsSpinBrieflyThenSleepUnlessTheUserChoseOtherwise()
     {
-        Assert.Equal("PASSIVE", OpenMpWaitPolicy.Choose(null));
-        Assert.Equal("PASSIVE", OpenMpWaitPolicy.Choose(""));
-        Assert.Equal("ACTIVE", OpenMpWaitPolicy.Choose("ACTIVE"));
+        (string, string)[] shortSpin = [("OMP_WAIT_POLICY", "PASSIVE"), ("GOMP_SPINCOUNT", "10000")];
+        Assert.Equal(shortSpin, OpenMpWaitPolicy.Choose(null, null));
+        Assert.Equal(shortSpin, OpenMpWaitPolicy.Choose("", " "));
+        Assert.Empty(OpenMpWaitPolicy.Choose("ACTIVE", null));
+        Assert.Empty(OpenMpWaitPolicy.Choose(null, "0"));
         // The library applied it natively on load, where libtorch's OpenMP runtime reads it.
         Skip.IfNot(OperatingSystem.IsLinux(), "the native environment is set on Linux");
         Assert.False(string.IsNullOrEmpty(Marshal.PtrToStringUTF8(GetEnv(OpenMpWaitPolicy.Variable))));
