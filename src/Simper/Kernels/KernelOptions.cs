@@ -9,8 +9,10 @@ namespace Simper.Kernels;
 /// GEMMs and attention are chosen apart, because their native kernels pay off on different processors (the measurements
 /// are in docs/cpu-notes.md):
 /// <list type="bullet">
-/// <item>Native GEMMs are the default on any CPU with bfloat16 dot-product instructions (avx512_bf16 or amx_bf16):
-/// there they beat multiplying in float32, and the loss strays from float32's alike either way.</item>
+/// <item>Native GEMMs are the default with AMX, and on AMD CPUs with avx512_bf16: there they beat multiplying in
+/// float32, and the loss strays from float32's alike either way. An Intel CPU with avx512_bf16 but no AMX (AMX absent,
+/// or hidden by a hypervisor) runs libtorch's bfloat16 GEMMs at about half its float32 speed, so it multiplies in
+/// float32.</item>
 /// <item>Native attention is the default with AMX only: without AMX libtorch's bfloat16 attention backward is far
 /// slower than float32's.</item>
 /// </list>
@@ -19,8 +21,8 @@ namespace Simper.Kernels;
 /// </summary>
 public sealed record KernelOptions(bool NativeBfloat16Gemms, bool NativeBfloat16Attention)
 {
-    /// <summary>Whether this CPU has bfloat16 dot-product instructions, so native GEMMs are the default.</summary>
-    public static bool NativeGemmsByDefault => CpuFeatures.HasNativeBfloat16;
+    /// <summary>Whether native GEMMs are this CPU's default: with AMX, or on an AMD CPU with avx512_bf16.</summary>
+    public static bool NativeGemmsByDefault => CpuFeatures.Has("amx_bf16") || CpuFeatures.IsAmd && CpuFeatures.Has("avx512_bf16");
 
     /// <summary>Whether this CPU has AMX bfloat16 tiles, so native attention is the default as well.</summary>
     public static bool NativeAttentionByDefault => CpuFeatures.Has("amx_bf16");

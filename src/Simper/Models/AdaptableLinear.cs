@@ -37,8 +37,9 @@ public sealed class AdaptableLinear : nn.Module
     /// Whether only the float32 residual stream reads this projection's output (o_proj and down_proj, see
     /// <see cref="LlamaModel.ResidualType"/>). A projection of 16-bit weights that multiplies in float32 then returns
     /// its float32 product unrounded: rounding each layer's update to 8 bits before adding it to the stream would cost
-    /// precision and save nothing, since no node keeps that output. Native 16-bit GEMMs (a GPU, a CPU with
-    /// avx512_bf16 or AMX) return their own dtype either way. Gradient checkpointing's replay skips such a product.
+    /// precision and save nothing, since no node keeps that output. Native 16-bit GEMMs (a GPU, or a CPU where
+    /// <see cref="KernelOptions"/> chooses them) return their own dtype either way. Gradient checkpointing's replay
+    /// skips such a product.
     /// </summary>
     public bool FeedsResidual { get; init; }
 

@@ -17,8 +17,8 @@ public static class CpuFeatures
     public static bool IsAmd => Vendor == "AuthenticAMD";
 
     /// <summary>
-    /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16), with which Simper uses
-    /// libtorch's native bfloat16 GEMMs by default (the kernel options' defaults, in Kernels).
+    /// Whether the CPU has bfloat16 dot-product instructions (avx512_bf16 or amx_bf16); whether Simper uses libtorch's
+    /// native bfloat16 GEMMs on them by default is the kernel options' choice, in Kernels.
     /// </summary>
     public static bool HasNativeBfloat16 => Has("avx512_bf16") || Has("amx_bf16");
 

@@ -201,12 +201,13 @@ public class Float32ComputeTests
     }
 
     [Fact]
-    public void NativeGemmsAreTheDefaultWithBfloat16InstructionsAndNativeAttentionWithAmx()
+    public void NativeGemmsAreTheDefaultWithAmxOrOnAmdWithBfloat16InstructionsAndNativeAttentionWithAmx()
     {
         var flags = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(':')[1].Split(' ')
             : [];
-        Assert.Equal(flags.Contains("avx512_bf16") || flags.Contains("amx_bf16"), KernelOptions.NativeGemmsByDefault);
+        var amd = File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("vendor_id", StringComparison.Ordinal) && l.EndsWith("AuthenticAMD", StringComparison.Ordinal));
+        Assert.Equal(flags.Contains("amx_bf16") || amd && flags.Contains("avx512_bf16"), KernelOptions.NativeGemmsByDefault);
         Assert.Equal(flags.Contains("amx_bf16"), KernelOptions.NativeAttentionByDefault);
         Assert.Equal(new KernelOptions(KernelOptions.NativeGemmsByDefault, KernelOptions.NativeAttentionByDefault), KernelOptions.ForThisCpu);
         // A model starts with this CPU's defaults, and holds what it is given.
