@@ -46,7 +46,7 @@ public static class BenchCommand
         };
 
         var command = new Command("bench",
-            "Times training steps and prints one JSON object: step time, pairs/s, MFU, memory (docs/speed-and-memory.md). " +
+            "Time training steps of a method and print one JSON object (step time, pairs/s, MFU, memory). " +
             "Example: simper bench --preset bench-26m --packing shared-prompt");
         foreach (var option in new Option[] { model, preset, method, packing, checkpointing, loraRank, dtype, device, threads, steps, warmup, seed,
                      pairs, promptLength, responseLength, lengths, learningRate, sameBatch, reportLoss, kernels })
