@@ -45,11 +45,12 @@ public sealed record KernelOptions(bool NativeBfloat16Gemms, bool NativeBfloat16
         (false, false) => "float32",
     };
 
+    /// <summary>The four settings, in the order <see cref="Names"/> lists them.</summary>
+    private static readonly KernelOptions[] All = [Native(true), new(true, false), new(false, true), Native(false)];
+
     /// <summary>The four settings' names, as <see cref="Describe"/> gives them.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["native", "native-gemm", "native-attention", "float32"];
+    public static IReadOnlyList<string> Names { get; } = [.. All.Select(o => o.Describe())];
 
     /// <summary>The setting <see cref="Describe"/> names <paramref name="name"/>, or null for any other name.</summary>
-    public static KernelOptions? FromName(string name) =>
-        new[] { Native(true), new(true, false), new(false, true), Native(false) }
-            .FirstOrDefault(o => o.Describe() == name.Trim().ToLowerInvariant());
+    public static KernelOptions? FromName(string name) => All.FirstOrDefault(o => o.Describe() == name.Trim().ToLowerInvariant());
 }
